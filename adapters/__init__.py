@@ -1,0 +1,1 @@
+"""Partner-side adapters: turn what ERPs and platforms produce into canonical events."""

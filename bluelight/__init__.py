@@ -1,0 +1,1 @@
+"""BlueLight integration hub: partners' procurement events in, national category views out."""

@@ -1,0 +1,106 @@
+"""The ``bluelight`` command: one entry point, each area's commands loaded on first use.
+
+Subcommands live beside the code they drive (``deploy/cli.py``, ``streams/cli.py``...);
+this module only names them, so ``bluelight --help`` stays fast and an area's imports
+(faust, aiokafka) are paid only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from bluelight.settings import HubSettings, load_settings
+
+# command name -> "module:attribute" of a click command or group
+COMMANDS: dict[str, str] = {
+    "kafka": "deploy.cli:kafka",
+    "topology": "topologies.cli:topology",
+    "members": "topologies.cli:members",
+    "worker": "streams.cli:worker",
+    "views": "streams.cli:views",
+    "categories": "streams.categories_cli:categories",
+    "demo": "streams.demo:demo",
+    "publish": "adapters.cli:publish",
+    "adapter": "adapters.cli:adapter",
+}
+
+SHORT_HELP: dict[str, str] = {
+    "kafka": "Run a real Apache Kafka (KRaft) on 127.0.0.1: up, down, status.",
+    "topology": "Reconcile topics, configs, users and ACLs with topologies/.",
+    "members": "Plug a new partner in, or list the members.",
+    "worker": "Run the stream processors with the HTTP API and /metrics.",
+    "views": "Print a national view as JSON.",
+    "categories": "Show where a classification code lands in the national taxonomy.",
+    "demo": "The whole hub on this machine with realistic synthetic partners.",
+    "publish": "Validate canonical events in a JSON-lines file and publish them.",
+    "adapter": "Turn ERP exports, Peppol orders or OCDS releases into canonical events.",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when they are run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="BLUELIGHT_ENV_FILE",
+    help="Read BLUELIGHT_* settings from this KEY=VALUE file (e.g. the one `kafka up --secure` writes).",
+)
+@click.option("--bootstrap", help="Kafka bootstrap servers [env BLUELIGHT_BOOTSTRAP; 127.0.0.1:9092].")
+@click.option("--http", "http_addr", help="The worker's HTTP address [env BLUELIGHT_HTTP; 127.0.0.1:6066].")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Local state and checkpoints [env BLUELIGHT_STATE_DIR; ~/.local/state/bluelight].",
+)
+@click.version_option(package_name="bluelight-hub")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    env_file: Path | None,
+    bootstrap: str | None,
+    http_addr: str | None,
+    state_dir: Path | None,
+) -> None:
+    """BlueLight: one national view of emergency-services procurement, fed by each partner's ERP.
+
+    Start with `bluelight demo`, or `bluelight kafka up` then `bluelight worker`.
+    """
+    ctx.obj = load_settings(env_file, bootstrap=bootstrap, http=http_addr, state_dir=state_dir)
+
+
+def settings_of(ctx: click.Context) -> HubSettings:
+    """The settings loaded by the root command, for any subcommand."""
+    root = ctx.find_root()
+    settings = root.obj
+    if not isinstance(settings, HubSettings):  # a subcommand invoked outside `bluelight`
+        settings = load_settings()
+        root.obj = settings
+    return settings
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="bluelight")

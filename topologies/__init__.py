@@ -1,0 +1,1 @@
+"""The declared shape of the hub: members, topics, users and ACLs."""
