@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 Family = Literal["purchase-order", "contract", "supplier"]
 FAMILIES: tuple[Family, ...] = ("purchase-order", "contract", "supplier")
@@ -46,9 +46,12 @@ HUB_APP_ID = f"{PREFIX}.hub"
 INGEST_GROUP = f"{PREFIX}.hub.ingest"
 
 # Matches every member input topic; used for the ingest's pattern subscription.
-MEMBER_TOPIC_PATTERN = r"^bluelight\.member\.[a-z0-9][a-z0-9-]{1,40}\.(purchase-orders|contracts|suppliers)\.v1$"
+MEMBER_TOPIC_PATTERN = (
+    r"^bluelight\.member\.[a-z0-9][a-z0-9-]{1,40}\.(purchase-orders|contracts|suppliers)\.v1$"
+)
 _MEMBER_TOPIC_RE = re.compile(
-    r"^bluelight\.member\.(?P<member>[a-z0-9][a-z0-9-]{1,40})\.(?P<segment>purchase-orders|contracts|suppliers)\.v1$"
+    r"^bluelight\.member\.(?P<member>[a-z0-9][a-z0-9-]{1,40})\."
+    r"(?P<segment>purchase-orders|contracts|suppliers)\.v1$"
 )
 
 
@@ -70,7 +73,7 @@ def family_segment(family: str) -> str:
     """The plural topic segment of a family, with a clear error for an unknown one."""
     if family not in _FAMILY_SEGMENT:
         raise NamingError(f"unknown family {family!r}: expected one of {', '.join(FAMILIES)}")
-    return _FAMILY_SEGMENT[family]  # type: ignore[index]
+    return _FAMILY_SEGMENT[cast(Family, family)]
 
 
 def member_topic(member: str, family: str) -> str:
@@ -134,3 +137,20 @@ def hub_changelog_topic(table: str) -> str:
 def faust_leader_topic() -> str:
     """The topic faust's partition assignor creates for leader election."""
     return f"{HUB_APP_ID}-__assignor-__leader"
+
+
+# --- Added by the topology engineer (additive): names the topology's ACLs are built on. ---
+
+# Every topic the topology manages starts with this; nothing outside it is ever deleted.
+MANAGED_TOPIC_PREFIX = f"{PREFIX}."
+SUBSCRIBER_GROUP_PREFIX = f"{PREFIX}.subscriber."
+
+
+def member_group_prefix(member: str) -> str:
+    """The consumer-group prefix a member may use (e.g. to read its own dead-letter topic)."""
+    return f"{MEMBER_PREFIX}{check_member_id(member)}."
+
+
+def subscriber_group_prefix(subscriber: str) -> str:
+    """The consumer-group prefix a view subscriber may use."""
+    return f"{SUBSCRIBER_GROUP_PREFIX}{check_member_id(subscriber)}."
