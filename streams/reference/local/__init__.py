@@ -1,0 +1,1 @@
+"""Members' own LOCAL code maps, one <member-id>.yaml each."""
