@@ -44,9 +44,11 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported only when they are run."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, in the order of the table above."""
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module now that it is needed."""
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
@@ -57,6 +59,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands from the table, so `--help` imports nothing heavy."""
         with formatter.section("Commands"):
             formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
 

@@ -60,6 +60,10 @@ class HubSettings(BaseSettings):
     sasl_mechanism: SaslMechanism = Field("SCRAM-SHA-512", description="SASL mechanism.")
     sasl_username: str = Field("", description="SASL user name.")
     sasl_password: SecretStr = Field(SecretStr(""), description="SASL password.")
+    topology_dir: Path | None = Field(
+        None,
+        description="Directory holding hub.yaml and members.yaml; default: the one shipped in topologies/.",
+    )
 
     @property
     def kafka(self) -> KafkaConnection:
