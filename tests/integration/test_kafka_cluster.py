@@ -1,0 +1,113 @@
+"""Three nodes (`kafka up --nodes 3`): an RF-3, min-ISR-2 topic loses nothing when a node is killed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from click.testing import CliRunner
+
+from bluelight.cli import cli
+from bluelight.settings import HubSettings, load_settings
+from deploy import broker
+from deploy.broker import BrokerInfo
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+PORT = 9592  # nodes on 9592, 9692, 9792; controllers on +1
+
+
+@pytest.fixture
+def settings() -> HubSettings:
+    return load_settings()
+
+
+@pytest.fixture
+def cluster(settings: HubSettings) -> Iterator[BrokerInfo]:
+    """This test's own cluster: started here, always taken down (and wiped: next run starts fresh) after."""
+    try:
+        info = broker.ensure_up(settings, PORT, nodes=3)
+    except Exception as exc:  # DeployError carries the log tails
+        pytest.fail(f"the 3-node cluster did not start: {exc}", pytrace=False)
+    try:
+        yield info
+    finally:
+        broker.stop(settings, PORT, wipe=True)
+
+
+async def produce(producer: AIOKafkaProducer, topic: str, keys: range) -> None:
+    futures = [await producer.send(topic, f"v{i}".encode(), key=f"k{i}".encode()) for i in keys]
+    await asyncio.gather(*futures)  # acks=all: each one is on at least min.insync.replicas nodes
+
+
+async def partitions(admin: AIOKafkaAdminClient, topic: str) -> list[dict[str, object]]:
+    for _ in range(50):  # metadata of a new topic reaches every broker a moment after creation
+        (described,) = await admin.describe_topics([topic])
+        if described["error_code"] == 0 and described["partitions"]:
+            return list(described["partitions"])
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{topic} never appeared in the metadata")
+
+
+async def test_a_killed_node_loses_no_acknowledged_record(settings: HubSettings, cluster: BrokerInfo) -> None:
+    assert cluster.bootstrap == "127.0.0.1:9592,127.0.0.1:9692,127.0.0.1:9792"
+    assert [n.port for n in cluster.nodes] == [9592, 9692, 9792]
+    topic = f"test.kafka.cluster.{uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    await admin.start()
+    producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        min_isr_2 = {"min.insync.replicas": "2"}
+        await admin.create_topics([NewTopic(topic, 3, replication_factor=3, topic_configs=min_isr_2)])
+        parts = await partitions(admin, topic)
+        assert all(sorted(p["replicas"]) == [1, 2, 3] for p in parts)
+        await produce(producer, topic, range(0, 300))
+
+        # kill -9 the leader of partition 0: no controlled shutdown, no chance to hand over
+        victim = next(int(p["leader"]) for p in parts if p["partition"] == 0)
+        broker.kill_node(settings, PORT, victim)
+        status = CliRunner().invoke(cli, ["kafka", "status", "--port", str(PORT)])
+        assert status.exit_code == 1
+        assert "DEGRADED" in status.output
+        assert f"node {victim}: 127.0.0.1:{PORT + 100 * (victim - 1)} not running" in status.output
+
+        # two replicas are left, which min.insync.replicas=2 accepts: writes go on after failover
+        await produce(producer, topic, range(300, 600))
+    finally:
+        await producer.stop()
+        await admin.close()
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=cluster.bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        for _ in range(120):
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                values += [r.value for r in records if r.value is not None]
+            if len(values) >= 600:
+                break
+    finally:
+        await consumer.stop()
+    assert sorted(values) == sorted(f"v{i}".encode() for i in range(600))  # all of them, once each
+
+    # `kafka up` brings the dead node back, and it catches up into every ISR
+    again = broker.ensure_up(settings, PORT, nodes=3)
+    assert again.started
+    assert all(n.pid is not None for n in again.nodes)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    await admin.start()
+    try:
+        for _ in range(100):
+            parts = await partitions(admin, topic)
+            if all(sorted(p["isr"]) == [1, 2, 3] for p in parts):
+                break
+            await asyncio.sleep(0.3)
+        else:
+            raise AssertionError(f"the restarted node {victim} never rejoined the ISR: {parts}")
+    finally:
+        await admin.close()

@@ -1,0 +1,54 @@
+"""Test sessions share brokers: the last one out stops what a session started, never a `kafka up` broker."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bluelight.settings import HubSettings, load_settings
+from deploy import broker, process
+
+pytestmark = pytest.mark.kafka
+
+PORT = 9592  # a deploy-test port; this test's own state dir
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[HubSettings]:
+    settings = load_settings(state_dir=tmp_path / "state")
+    yield settings
+    broker.stop(settings, PORT, wipe=True)
+
+
+def running(settings: HubSettings) -> bool:
+    return broker.status(settings, PORT).healthy
+
+
+def test_last_session_out_stops_a_session_started_broker(settings: HubSettings) -> None:
+    other_session = subprocess.Popen(["sleep", "300"])  # stands in for another pytest process
+    try:
+        with broker.borrowed(settings, PORT) as first:
+            assert first.started and first.temporary
+            lease = first.root / "leases" / f"{other_session.pid}-{process.start_time(other_session.pid)}-x"
+            lease.touch()
+        assert running(settings), "stopped while another session still held a lease"
+
+        other_session.kill()
+        other_session.wait()
+        with broker.borrowed(settings, PORT) as second:
+            assert not second.started  # reused
+        assert not running(settings), "the last session out should have stopped it"
+        assert not lease.exists()  # a dead session's lease is cleared
+    finally:
+        other_session.kill()
+
+
+def test_sessions_never_stop_a_broker_kafka_up_started(settings: HubSettings) -> None:
+    started = broker.ensure_up(settings, PORT)  # what `bluelight kafka up` calls
+    assert not started.temporary
+    with broker.borrowed(settings, PORT) as borrowed:
+        assert not borrowed.started
+    assert running(settings)
