@@ -39,7 +39,16 @@ class RowError:
         return f"{where}{col}: {self.reason}"
 
 
-Outcome = Mapped | RowError
+@dataclass(frozen=True)
+class Skipped:
+    """An input line deliberately not read (blank, footer total, preamble), counted in summaries."""
+
+    file: str
+    line: int | None
+    reason: str
+
+
+Outcome = Mapped | RowError | Skipped
 
 
 class FileAdapter(Protocol):

@@ -1,0 +1,75 @@
+"""The envelope fields an adapter fills in, so partners' mappings never have to.
+
+The event id is derived, not random: a resend of the same (member, family, entity,
+version) carries the same id, which is what lets the hub and any downstream consumer treat
+it as the duplicate it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from topologies.naming import Family
+
+# Fixed for the life of the project: changing it would give every resend a new id.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1f7c2e-3b1a-5d8e-9a4c-0b7e2d4c9f10")
+
+
+def event_id_for(member: str, family: Family, entity_id: str, entity_version: object) -> str:
+    """The deterministic event id: uuid5 of member/family/entity_id/entity_version."""
+    return str(
+        uuid.uuid5(EVENT_ID_NAMESPACE, f"{member}/{family}/{entity_id}/{_version_text(entity_version)}")
+    )
+
+
+def _version_text(version: object) -> str:
+    # "3", 3 and 3.0 name the same version; anything else is left for validation to reject.
+    try:
+        as_int = int(str(version))
+    except ValueError:
+        return str(version)
+    return str(as_int)
+
+
+def utc_now() -> datetime:
+    """Now, in UTC to the millisecond (the precision of the Avro timestamp)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO-8601 with a Z, millisecond precision, as the JSON form writes timestamps."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def complete_envelope(
+    family: Family,
+    member: str,
+    data: dict[str, Any],
+    *,
+    source_system: str | None = None,
+    published_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A copy of ``data`` with the envelope completed.
+
+    ``member_id`` and ``source_system`` are filled only when absent (a different member is
+    left for the tenant check to reject, never overwritten); ``event_id`` is derived when
+    absent; ``published_at`` is always the adapter's own clock, as the spec defines it.
+    """
+    out = dict(data)
+    if not out.get("member_id"):
+        out["member_id"] = member
+    if source_system and not out.get("source_system"):
+        out["source_system"] = source_system
+    if (
+        not out.get("event_id")
+        and out.get("entity_id") not in (None, "")
+        and out.get("entity_version") is not None
+    ):
+        out["event_id"] = event_id_for(
+            str(out["member_id"]), family, str(out["entity_id"]), out["entity_version"]
+        )
+    out["published_at"] = iso_z(published_at or utc_now())
+    return out

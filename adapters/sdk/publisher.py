@@ -1,0 +1,133 @@
+"""The one way adapters put events on a member's topics.
+
+An idempotent producer with ``acks=all``: the broker drops the producer's own retries, and
+an acknowledgement means every in-sync replica has the event. Events are keyed by
+``entity_id`` so every version of an entity lands on one partition, in order. Callers get a
+future per event and must not record progress (checkpoints, HTTP 202) before it resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from adapters.sdk.envelope import utc_now
+from adapters.sdk.metrics import AdapterMetrics, default_metrics
+from bluelight.settings import KafkaConnection
+from schemas.models import Event, family_of
+from schemas.serde import encode_event
+from topologies.naming import member_topic
+
+TOPIC_WAIT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Ack:
+    """Where the broker put one event."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class PublishError(RuntimeError):
+    """The broker refused or did not acknowledge; what was not acknowledged was not published."""
+
+
+class Publisher:
+    """Sends events to their member's topics; use ``async with Publisher(...) as pub``.
+
+    Events must already be prepared (adapters.sdk.prepare), which checked that each names
+    the member it is sent for; the topic is the one of the event's ``member_id``.
+    """
+
+    def __init__(
+        self,
+        kafka: KafkaConnection,
+        adapter: str,
+        *,
+        metrics: AdapterMetrics | None = None,
+        producer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.metrics = metrics or default_metrics()
+        self._producer = AIOKafkaProducer(
+            **kafka.to_aiokafka_kwargs(),
+            client_id=f"bluelight-adapter-{adapter}",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            **(producer_options or {}),
+        )
+        self._checked: dict[str, frozenset[int]] = {}
+
+    async def __aenter__(self) -> Publisher:
+        try:
+            await self._producer.start()
+        except KafkaError as exc:
+            await self._producer.stop()
+            raise PublishError(f"cannot reach the Kafka cluster: {exc}") from exc
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._producer.stop()
+
+    async def partitions(self, topic: str) -> frozenset[int]:
+        """The partitions of ``topic``, with a clear error when it does not exist."""
+        if topic not in self._checked:
+            try:
+                found = await asyncio.wait_for(self._producer.partitions_for(topic), TOPIC_WAIT_SECONDS)
+            except (TimeoutError, KafkaError) as exc:
+                raise PublishError(
+                    f"topic {topic} is not available ({type(exc).__name__}); is the member plugged in? "
+                    "Run `bluelight members add` (or `bluelight topology apply`) first"
+                ) from exc
+            self._checked[topic] = frozenset(found)
+        return self._checked[topic]
+
+    async def send(self, event: Event) -> asyncio.Future[Ack]:
+        """Queue ``event`` (stamped ``published_at`` now); the future resolves on the broker's ack."""
+        family = family_of(event)
+        topic = member_topic(event.member_id, family)
+        await self.partitions(topic)
+        stamped = event.model_copy(update={"published_at": utc_now()})
+        try:
+            sent = await self._producer.send(topic, value=encode_event(stamped), key=event.entity_id.encode())
+        except KafkaError as exc:
+            raise PublishError(f"could not queue {family} {event.entity_id}: {exc}") from exc
+        ack: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        labels = (event.member_id, family, self.adapter)
+
+        def settle(done: asyncio.Future[Any]) -> None:
+            if ack.done():
+                return
+            if done.cancelled():
+                ack.set_exception(PublishError(f"{family} {event.entity_id}: send cancelled"))
+            elif (error := done.exception()) is not None:
+                ack.set_exception(
+                    PublishError(f"the broker did not acknowledge {family} {event.entity_id}: {error}")
+                )
+            else:
+                meta = done.result()
+                self.metrics.published.labels(*labels).inc()
+                ack.set_result(Ack(meta.topic, meta.partition, meta.offset))
+
+        sent.add_done_callback(settle)
+        return ack
+
+    async def publish_all(self, events: Iterable[Event]) -> list[Ack]:
+        """Send every event and wait for every acknowledgement, in order."""
+        futures = [await self.send(event) for event in events]
+        return list(await asyncio.gather(*futures))
+
+    async def flush(self) -> None:
+        """Send whatever is buffered now."""
+        await self._producer.flush()
