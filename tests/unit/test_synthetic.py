@@ -1,4 +1,4 @@
-"""The synthetic partners (streams/synthetic.py): realistic, deterministic, and honestly labelled."""
+"""The synthetic partners (streams/synthetic/): realistic, deterministic, and honestly labelled."""
 
 from __future__ import annotations
 
