@@ -1,0 +1,1 @@
+"""Stream processors: ingest, the views stage, and the worker that runs them."""

@@ -1,0 +1,243 @@
+"""Ingest: every member's input topics in, canonical records (and dead letters) out.
+
+One aiokafka consumer subscribes to all member input topics by pattern
+(``naming.MEMBER_TOPIC_PATTERN``; faust's pattern subscription does not work on its aiokafka
+driver), so a member added while the hub runs is picked up on the next metadata refresh
+(``metadata_max_age_ms``, a few seconds) without a restart.
+
+For each record, in order: decode, validate, take the tenant from the topic, derive the
+national supplier key and categories (``streams.route``); then forward a canonical record to
+``naming.hub_topic("canonical")``, and for a rejected record also write the original bytes
+to the member's DLQ. Offsets are committed only after the broker has acknowledged every
+write of the batch (idempotent producer, ``acks=all``), so a crash replays, never loses;
+the views stage recognises replays by their source offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from bluelight.settings import HubSettings
+from schemas.validate import Rejection
+from streams import canonical
+from streams.canonical import RejectedRecord, SourceRef
+from streams.derive import Categorise, Normalise
+from streams.dlq import dead_letter
+from streams.metrics import HubMetrics
+from streams.route import NotAMemberTopic, Routed, route
+from topologies.naming import INGEST_GROUP, MEMBER_TOPIC_PATTERN, dlq_topic, hub_topic, parse_member_topic
+
+log = logging.getLogger(__name__)
+
+METADATA_MAX_AGE_MS = 5_000  # a new member's topics are read within seconds
+BATCH_RECORDS = 1_000
+POLL_TIMEOUT_MS = 500
+RETRY_BACKOFF_S = 2.0
+LAG_EVERY_S = 2.0
+
+
+class Ingest:
+    """The ingest loop; ``run()`` until ``stop()``."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        metrics: HubMetrics,
+        categorise: Categorise,
+        normalise: Normalise,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.categorise = categorise
+        self.normalise = normalise
+        self.canonical_topic = hub_topic("canonical")
+        self._lock = asyncio.Lock()  # held while a batch is in flight; rebalances wait for it
+        self._stopping = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._last_lag = 0.0
+        self.records_done = 0
+
+    async def start(self) -> None:
+        """Connect the producer and the pattern-subscribed consumer."""
+        kafka = self.settings.kafka.to_aiokafka_kwargs()
+        self._producer = AIOKafkaProducer(
+            enable_idempotence=True, acks="all", linger_ms=5, client_id="bluelight-ingest", **kafka
+        )
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            group_id=INGEST_GROUP,
+            client_id="bluelight-ingest",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            isolation_level="read_committed",
+            **kafka,
+        )
+        self._consumer.subscribe(pattern=MEMBER_TOPIC_PATTERN, listener=_WaitForBatch(self))
+        await self._consumer.start()
+        log.info("ingest: reading every topic matching %s as group %s", MEMBER_TOPIC_PATTERN, INGEST_GROUP)
+
+    async def run(self) -> None:
+        """Read, route, write, commit, until :meth:`stop` is called."""
+        consumer = self._require_consumer()
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_RECORDS)
+            if batches and not self._stopping.is_set():
+                async with self._lock:
+                    await self._handle(batches)
+            await self._report_lag()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after the batch in flight (at most a poll timeout later)."""
+        self._stopping.set()
+
+    async def close(self) -> None:
+        """Disconnect (after :meth:`run` returned); uncommitted records are read again next time."""
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def wait_idle(self) -> None:
+        """Wait for the batch in flight (a rebalance must not hand its partitions over mid-batch)."""
+        async with self._lock:
+            return
+
+    # -- one batch -----------------------------------------------------------------------
+
+    async def _handle(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        consumer = self._require_consumer()
+        first = {tp: records[0].offset for tp, records in batches.items()}
+        last = {tp: records[-1].offset for tp, records in batches.items()}
+        routed = [r for records in batches.values() for r in map(self._route, records) if r is not None]
+        try:
+            results = await asyncio.gather(*await self._write(routed), return_exceptions=True)
+            failed = [r for r in results if isinstance(r, BaseException)]
+        except KafkaError as exc:  # e.g. no metadata for a DLQ topic within the request timeout
+            failed = [exc]
+        if failed:
+            # Nothing of this batch is committed: read it again (what did get written is
+            # recognised downstream as a replay by its source offset).
+            log.error("ingest: %d writes failed (first: %r); retrying the batch", len(failed), failed[0])
+            for tp, offset in first.items():
+                consumer.seek(tp, offset)
+            await asyncio.sleep(RETRY_BACKOFF_S)
+            return
+        for r in routed:
+            self._count(r)
+        try:
+            await consumer.commit({tp: offset + 1 for tp, offset in last.items()})
+        except (CommitFailedError, KafkaError) as exc:  # a rebalance: the next owner replays, harmlessly
+            log.warning("ingest: offset commit failed (%s); those records will be read again", exc)
+        self.records_done += sum(len(r) for r in batches.values())
+
+    async def _write(self, routed: list[Routed]) -> list[asyncio.Future[Any]]:
+        """Queue every write of a batch, in input order; the futures resolve on the broker's ack."""
+        producer = self._require_producer()
+        sends: list[asyncio.Future[Any]] = []
+        for r in routed:
+            if r.dead_letter is not None:
+                letter = r.dead_letter
+                sends.append(
+                    await producer.send(
+                        letter.topic, value=letter.value, key=letter.key, headers=letter.headers
+                    )
+                )
+            record = r.canonical
+            sends.append(
+                await producer.send(
+                    self.canonical_topic, value=canonical.encode(record), key=canonical.key_of(record)
+                )
+            )
+        return sends
+
+    def _route(self, rec: ConsumerRecord[Any, Any]) -> Routed | None:
+        source = SourceRef(rec.topic, rec.partition, rec.offset)
+        try:
+            return route(source, rec.key, rec.value, self.categorise, self.normalise)
+        except NotAMemberTopic:
+            log.error("ingest: %s[%d] offset=%d: not a member topic; skipped", *_where(rec))
+            self.metrics.faults.labels("ingest").inc()
+            return None
+        except Exception as exc:  # a hub bug on this record: dead-letter it rather than stop the member
+            log.exception("ingest: %s[%d] offset=%d could not be processed", *_where(rec))
+            self.metrics.faults.labels("ingest").inc()
+            return _failed(source, rec.key, rec.value, exc)
+
+    def _count(self, routed: Routed) -> None:
+        m = self.metrics
+        m.received.labels(routed.member, routed.family).inc()
+        if routed.rejection is not None:
+            m.rejected.labels(routed.member, routed.family, routed.rejection.kind).inc()
+        if routed.unclassified:
+            m.unclassified.labels(routed.member, routed.family).inc(routed.unclassified)
+
+    async def _report_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._last_lag < LAG_EVERY_S:
+            return
+        self._last_lag = now
+        consumer = self._require_consumer()
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await consumer.position(tp)
+            except KafkaError:
+                continue
+            self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+
+    def _require_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("ingest is not started")
+        return self._consumer
+
+    def _require_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("ingest is not started")
+        return self._producer
+
+
+class _WaitForBatch(ConsumerRebalanceListener):
+    """Hold a rebalance until the batch in flight is written and committed."""
+
+    def __init__(self, ingest: Ingest) -> None:
+        self.ingest = ingest
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.ingest.wait_idle()
+        for tp in revoked:
+            try:
+                self.ingest.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
+            except KeyError:
+                pass
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        topics = sorted({tp.topic for tp in assigned})
+        log.info("ingest: reading %d partitions of %d member topics", len(assigned), len(topics))
+
+
+def _failed(source: SourceRef, key: bytes | None, value: bytes | None, exc: Exception) -> Routed:
+    """A record the hub failed on: dead-lettered as a validation failure, saying so."""
+    owner = parse_member_topic(source.topic)
+    if owner is None:  # pragma: no cover - route() already refused it
+        raise NotAMemberTopic(source.topic)
+    rejection = Rejection("validation", f"the hub could not process this event ({type(exc).__name__}: {exc})")
+    marker = RejectedRecord(owner.member, owner.family, rejection.kind, None, source)
+    letter = dead_letter(
+        dlq_topic(owner.member), owner.member, source, key, value, rejection.kind, rejection.reason, None
+    )
+    return Routed(owner.member, owner.family, marker, letter, rejection, 0)
+
+
+def _where(rec: ConsumerRecord[Any, Any]) -> tuple[str, int, int]:
+    return rec.topic, rec.partition, rec.offset
