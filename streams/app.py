@@ -13,10 +13,12 @@ to serve no ``/table``, ``/router``, stats or graph pages, and to create no repl
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import faust
+from faust.types import TP
 from faust.web import Request, Response, View
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 ENTITY_TABLE = "entity-state"
 REJECTION_TABLE = "rejections"
 DEFAULT_PARTITIONS = 3  # the topology's hub-stream plan; the worker passes the real count
+RESEEK_EVERY_S = 2.0
+CANONICAL = hub_topic("canonical")
 
 
 @dataclass
@@ -44,7 +48,7 @@ class Hub:
     """Everything one worker process runs, built by :func:`build_hub`."""
 
     settings: HubSettings
-    app: faust.App
+    app: HubApp
     metrics: HubMetrics
     index: ViewIndex
     stage: ViewsStage
@@ -74,10 +78,10 @@ def build_hub(
         categorise = categorise or map_classification
         normalise = normalise or normalise_code
     metrics = HubMetrics.create(registry if registry is not None else CollectorRegistry())
-    app = HubApp(HUB_APP_ID, **faust_settings(settings, partitions))
+    app = HubApp(HUB_APP_ID, source_topics=frozenset({CANONICAL}), **faust_settings(settings, partitions))
 
     canonical_topic = app.topic(
-        hub_topic("canonical"),
+        CANONICAL,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -104,14 +108,33 @@ def build_hub(
 
     @app.agent(canonical_topic, name="apply-canonical", concurrency=1)
     async def apply_canonical(stream: faust.StreamT) -> None:
-        async for event in stream.events():
+        # Acknowledged by hand: a record the gate refuses is neither applied nor acknowledged,
+        # so faust cannot commit past it and it is read again, in order (streams/gate.py).
+        async for event in cast(faust.Stream, stream).noack().events():
+            m = event.message
+            verdict = app.gate.admit(m.partition, m.offset, time.monotonic())
+            if verdict != "apply":
+                metrics.refused.labels(verdict).inc()
+                continue
             # Nothing may escape this loop: an exception unwinding it acks the event (faust #527).
             try:
                 stage.apply(event.value)
             except Exception:
-                m = event.message
                 log.exception("views: %s[%d] offset=%d could not be applied", m.topic, m.partition, m.offset)
                 metrics.faults.labels("views").inc()
+            event.ack()
+
+    @app.timer(RESEEK_EVERY_S)
+    async def reread_refused() -> None:
+        # partitions whose refused records were not followed by progress: read them again
+        for partition, offset in app.gate.stuck(time.monotonic(), RESEEK_EVERY_S).items():
+            log.warning(
+                "views: %s[%d] is behind refused records; seeking back to %d", CANONICAL, partition, offset
+            )
+            try:
+                await app.consumer.seek(TP(CANONICAL, partition), offset)
+            except Exception:  # e.g. revoked meanwhile; the next report retries
+                log.exception("views: seeking %s[%d] back failed", CANONICAL, partition)
 
     _add_pages(hub)
     return hub
@@ -207,6 +230,8 @@ def _add_pages(hub: Hub) -> None:
                 "ingested_records": hub.ingest.records_done,
                 "applied_records": hub.stage.records_applied,
                 "table_writes_unsent": getattr(buffer, "unsent", buffer.size),
+                # the next canonical offset the views stage will apply, per partition
+                "canonical_next": hub.app.gate.expected,
             }
             return respond(self, Answer(200 if hub.ready else 503, body))
 

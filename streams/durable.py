@@ -1,15 +1,24 @@
-"""A fix for faust 0.15.3: offsets committed before the table writes they depend on were sent.
+"""Fixes for faust 0.15.3 that at-least-once depends on (docs/streams.md, "Faust quirks").
 
-Faust commits a source offset only after ``producer.flush()``, meant to make every changelog
-write of the processed events durable first. But ``ProducerBuffer.flush`` (where table
-writes wait to be handed to the Kafka client) gives up as soon as one message takes longer
-than 0.1 s to hand over, and it counts a message taken off its queue as flushed before it
-reaches the client. Under load the commit then goes ahead with changelog writes still in
-the buffer; a crash right after it loses state whose input will never be read again.
+**Commits ahead of table writes.** Faust commits a source offset only after
+``producer.flush()``, meant to make every changelog write of the processed events durable
+first. But ``ProducerBuffer.flush`` (where table writes wait to be handed to the Kafka
+client) gives up as soon as one message takes longer than 0.1 s to hand over, and it counts
+a message taken off its queue as flushed before it reaches the client. Under load the commit
+then goes ahead with changelog writes still in the buffer; a crash right after it loses
+state whose input will never be read again. ``HubApp`` gives its producer a buffer whose
+``flush`` waits until every message put into it has been handed to the client, so the
+client's own flush (which waits for the broker's acknowledgements) covers them all.
 
-``HubApp`` gives its producer a buffer whose ``flush`` waits until every message put into
-it has been handed to the client, so the client's own flush (which waits for the broker's
-acknowledgements) covers them all.
+**Records skipped or reordered at a start.** While tables recover, the Kafka client already
+fetches the source partitions; faust drops those records and, once recovered, seeks each
+partition back to its committed offset. A partition with no committed offset yet (a new hub,
+or a worker killed before its first commit) is not sought at all, so the dropped records are
+never read; and records from the stale position can reach the agent before the seek lands.
+After faust's seek, ``HubApp`` arms a :class:`~streams.gate.SourceGate` with each source
+partition's position (its committed offset, or its earliest one without: what
+``auto_offset_reset=earliest`` promises) and seeks every source partition there, so the
+agent applies each partition in order from that point and whatever it refused is read again.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from typing import Any
 
 import faust
 from faust.transport.producer import ProducerBuffer
+
+from streams.gate import SourceGate
 
 
 class DrainingProducerBuffer(ProducerBuffer):
@@ -53,7 +64,33 @@ class DrainingProducerBuffer(ProducerBuffer):
 
 
 class HubApp(faust.App):
-    """The worker's faust app: faust with a draining producer buffer (see the module doc)."""
+    """The worker's faust app: faust with both fixes of the module doc.
+
+    ``source_topics`` names the topics the agents read (not changelogs); ``gate`` is closed
+    while faust seeks them and armed with where each partition was sought.
+    """
+
+    def __init__(self, *args: Any, source_topics: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source_topics = source_topics
+        self.gate = SourceGate()
+
+    def _new_consumer(self) -> Any:
+        consumer: Any = super()._new_consumer()
+        seek_to_committed = consumer.perform_seek
+
+        async def perform_seek() -> None:
+            self.gate.close()
+            await seek_to_committed()
+            positions = await source_positions(consumer, self.source_topics)
+            # armed first, then every source partition sought to where it says: whatever
+            # arrived while it was closed, or arrives from a stale position, is read again
+            self.gate.arm({tp.partition: offset for tp, offset in positions.items()})
+            if positions:
+                await consumer.seek_wait(positions)
+
+        consumer.perform_seek = perform_seek
+        return consumer
 
     def _new_producer(self) -> Any:
         producer = super()._new_producer()
@@ -61,3 +98,18 @@ class HubApp(faust.App):
         buffer.app = self
         producer.buffer = buffer
         return producer
+
+
+async def source_positions(consumer: Any, topics: frozenset[str]) -> dict[Any, int]:
+    """Where each assigned partition of ``topics`` is to be read from after faust's seek.
+
+    Its committed offset, or the earliest one when it has none (faust would not seek it at
+    all) or when the committed offset has fallen off the log.
+    """
+    # faust's perform_seek records the committed offsets it found (only positive ones)
+    committed = consumer._committed_offset  # noqa: SLF001 - what faust's own seek left behind
+    assigned = [tp for tp in consumer.assignment() if tp.topic in topics]
+    if not assigned:
+        return {}
+    earliest = await consumer.earliest_offsets(*assigned)
+    return {tp: max(committed.get(tp) or 0, earliest[tp]) for tp in assigned}

@@ -32,6 +32,7 @@ class HubMetrics:
     view_items: Gauge
     view_records: Counter
     faults: Counter
+    refused: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> HubMetrics:
@@ -109,6 +110,12 @@ class HubMetrics:
                 "bluelight_hub_faults_total",
                 "Records the hub itself failed to process (a bug, never partner data); see the log.",
                 ["stage"],
+                registry=registry,
+            ),
+            refused=Counter(
+                "bluelight_canonical_refused_total",
+                "Canonical records delivered out of order by faust and left to be read again (verdict).",
+                ["verdict"],
                 registry=registry,
             ),
         )

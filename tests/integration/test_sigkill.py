@@ -56,16 +56,6 @@ def sigkill_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerI
         yield info
 
 
-# Runs on every CI run and must still find all views equal and balanced to pass; it is marked
-# as an expected failure only because about one run in three loses one canonical record when the
-# worker is killed before its first commit or while faust seeks after recovery (faust 0.15.3
-# drops records it prefetched during recovery; docs/reliability.md, "Known failure"). The fix
-# (apply each canonical partition strictly in offset order) is in progress; issue 3 stays open
-# until this marker can be removed.
-@pytest.mark.xfail(
-    reason="known: faust can drop a prefetched canonical record around a restart (docs/reliability.md)",
-    strict=False,
-)
 async def test_sigkill_during_the_stream_changes_nothing(sigkill_broker: BrokerInfo, tmp_path: Path) -> None:
     began = time.monotonic()
     rng = random.Random(SEED)

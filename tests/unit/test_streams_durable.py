@@ -1,4 +1,5 @@
-"""faust's producer buffer flush gives up after 0.1 s; ours waits until everything is handed over."""
+"""The faust fixes: a producer-buffer flush that waits for everything, and applying each
+canonical partition in order from where faust sought it (streams/durable.py, streams/gate.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from aiokafka import TopicPartition
 from faust.transport.producer import ProducerBuffer
 
-from streams.durable import DrainingProducerBuffer
+from streams.durable import DrainingProducerBuffer, source_positions
+from streams.gate import SourceGate
 
 
 class SlowChannel:
@@ -55,3 +58,65 @@ async def test_draining_flush_with_nothing_buffered_returns() -> None:
     buffer = DrainingProducerBuffer()
     buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
     await asyncio.wait_for(buffer.flush(), timeout=1)
+
+
+# --- the gate and the rewind: apply each canonical partition in order from faust's seek ---------------
+
+
+def test_gate_is_closed_until_armed_and_admits_only_the_next_offset() -> None:
+    gate = SourceGate()
+    assert gate.admit(0, 0, now=0.0) == "closed"
+    gate.arm({0: 10, 1: 0})
+    assert gate.admit(0, 12, now=1.0) == "ahead"  # stale prefetched record past a gap: refused
+    assert gate.admit(0, 9, now=1.0) == "behind"
+    assert gate.admit(0, 10, now=1.0) == "apply"
+    assert gate.admit(0, 10, now=1.0) == "behind"  # the same record again
+    assert gate.admit(0, 11, now=1.0) == "apply"
+    assert gate.admit(1, 0, now=1.0) == "apply"
+    assert gate.admit(2, 0, now=1.0) == "closed"  # not assigned here
+    gate.close()
+    assert gate.admit(0, 12, now=1.0) == "closed"
+
+
+def test_gate_reports_partitions_stuck_behind_refused_records() -> None:
+    gate = SourceGate()
+    assert gate.admit(1, 5, now=0.0) == "closed"  # arrived while faust was still seeking
+    gate.arm({0: 3, 1: 5})
+    assert gate.stuck(now=1.0, patience=2.0) == {}
+    assert gate.stuck(now=2.5, patience=2.0) == {1: 5}  # nothing since: read it again from 5
+    assert gate.stuck(now=3.0, patience=2.0) == {}  # once per patience, so the seek can land
+    assert gate.admit(1, 5, now=3.1) == "apply"
+    assert gate.stuck(now=9.0, patience=2.0) == {}  # progress cleared it
+    assert gate.admit(0, 4, now=9.0) == "ahead"
+    assert gate.admit(0, 3, now=9.5) == "apply"  # the gap filled by itself
+    assert gate.stuck(now=20.0, patience=2.0) == {}
+    gate.close()
+    assert gate.stuck(now=30.0, patience=2.0) == {}
+
+
+class FakeConsumer:
+    """What source_positions uses of faust's consumer."""
+
+    def __init__(
+        self, committed: dict[TopicPartition, int | None], earliest: dict[TopicPartition, int]
+    ) -> None:
+        self._committed_offset = committed
+        self.earliest = earliest
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.earliest)
+
+    async def earliest_offsets(self, *tps: TopicPartition) -> dict[TopicPartition, int]:
+        return {tp: self.earliest[tp] for tp in tps}
+
+
+async def test_source_positions_are_committed_else_earliest() -> None:
+    canonical = "bluelight.hub.canonical.v1"
+    p0, p1, p2 = (TopicPartition(canonical, p) for p in range(3))
+    changelog = TopicPartition("bluelight.hub.entity-state-changelog.v1", 0)
+    consumer = FakeConsumer(
+        committed={p0: 120, p1: None, p2: 5},
+        earliest={p0: 0, p1: 0, p2: 40, changelog: 0},  # p2's committed offset fell off the log
+    )
+    assert await source_positions(consumer, frozenset({canonical})) == {p0: 120, p1: 0, p2: 40}
+    assert await source_positions(consumer, frozenset({"elsewhere"})) == {}
