@@ -186,7 +186,8 @@ async def steady_traffic(
     bootstrap: str, sent: Sequence[Sent], rate: float, seconds: float, probes: Probes
 ) -> float:
     """Send ``sent`` at ``rate``/s for ``seconds``, a probe every PROBE_EVERY-th; the rate achieved."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=1)
+    # linger as the adapter SDK publishes
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
     template = probe_template()
     total = int(rate * seconds)
@@ -323,8 +324,13 @@ class Results:
     hub_s: float = 0.0
     hub_events: int = 0
     hub_ready_s: float = 0.0
+    # CPU seconds used while draining: (relay or worker, broker)
+    raw_cpu: tuple[float, float] = (0.0, 0.0)
+    hub_cpu: tuple[float, float] = (0.0, 0.0)
     latency: list[Latency] = field(default_factory=list)
     hist: dict[float, dict[str, str]] = field(default_factory=dict)
+    # per steady rate: CPU cores used while the traffic ran (worker, broker)
+    steady_cpu: dict[float, tuple[float, float]] = field(default_factory=dict)
 
 
 def free_port_pair(start: int = 9496) -> int:
@@ -340,6 +346,17 @@ def free_port_pair(start: int = 9496) -> int:
         if ok:
             return port
     raise RuntimeError("no free port pair found")
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU a process has used so far (0 when it is gone or unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_total(worker: Worker, target: int, desc: str, timeout: float = 1800) -> tuple[float, int]:
@@ -396,7 +413,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> Results:
         task = asyncio.create_task(
             raw_loop(bootstrap, inputs, "bench-raw", earliest=True, stop=stop, counted=counted)
         )
+        broker_pid = info.nodes[0].pid
         t0 = time.monotonic()
+        cpu0 = (time.process_time(), cpu_seconds(broker_pid))
         first = None
         with tqdm(total=res.events, desc="raw loop drain", unit="ev", leave=False) as bar:
             while counted[0] < res.events:
@@ -407,6 +426,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> Results:
                 bar.update(counted[0] - bar.n)
                 await asyncio.sleep(0.02)
         res.raw_s = time.monotonic() - (first or t0)
+        res.raw_cpu = (time.process_time() - cpu0[0], cpu_seconds(broker_pid) - cpu0[1])
         stop.set()
         await task
         print(f"raw loop: {res.events:,} in {res.raw_s:.2f}s")
@@ -416,15 +436,21 @@ async def run(args: argparse.Namespace, tmp: Path) -> Results:
         worker.start()
         try:
             res.hub_ready_s = await worker.wait_ready(timeout=300)
+            worker_pid = worker.proc.pid if worker.proc is not None else None
+            cpu0 = (cpu_seconds(worker_pid), cpu_seconds(broker_pid))
             res.hub_s, at_ready = await wait_total(worker, res.events, "hub drain")
+            res.hub_cpu = (cpu_seconds(worker_pid) - cpu0[0], cpu_seconds(broker_pid) - cpu0[1])
             res.hub_events = res.events - at_ready
             print(f"hub: {res.hub_events:,} in {res.hub_s:.2f}s (ready after {res.hub_ready_s:.1f}s)")
             sent_total = res.events
             for i, rate in enumerate(args.rates):
                 await wait_total(worker, sent_total, "hub catching up")  # each run starts idle
-                http, topic, hist = await hub_latency(args, worker, settings, rate, f"L{i}-")
+                http, topic, hist, cores = await hub_latency(
+                    args, worker, settings, rate, f"L{i}-", (worker_pid, broker_pid)
+                )
                 res.latency += [http, topic]
                 res.hist[rate] = hist
+                res.steady_cpu[rate] = cores
                 sent_total += int(rate * args.seconds)
         finally:
             worker.stop()
@@ -491,8 +517,13 @@ def _most(seen: list[tuple[float, int]]) -> int:
 
 
 async def hub_latency(
-    args: argparse.Namespace, worker: Worker, settings: HubSettings, rate: float, prefix: str
-) -> tuple[Latency, Latency, dict[str, str]]:
+    args: argparse.Namespace,
+    worker: Worker,
+    settings: HubSettings,
+    rate: float,
+    prefix: str,
+    pids: tuple[int | None, int | None],
+) -> tuple[Latency, Latency, dict[str, str], tuple[float, float]]:
     bootstrap = settings.bootstrap
     traffic = background(args.seed + 1, int(rate * args.seconds), prefix)
     probes, stop = Probes(), asyncio.Event()
@@ -512,7 +543,13 @@ async def hub_latency(
     await ready.wait()
     poll = asyncio.create_task(poll_http(worker, stop, http_seen, base[0]))
     before = await histogram(worker)
+    cpu0, t0 = [cpu_seconds(pid) for pid in pids], time.monotonic()
     achieved = await steady_traffic(bootstrap, traffic, rate, args.seconds, probes)
+    took = time.monotonic() - t0
+    cores = (
+        (cpu_seconds(pids[0]) - cpu0[0]) / took,
+        (cpu_seconds(pids[1]) - cpu0[1]) / took,
+    )
     await settle(len(probes.published), lambda: min(_most(http_seen), _most(topic_seen)), timeout=120)
     after = await histogram(worker)
     stop.set()
@@ -536,7 +573,7 @@ async def hub_latency(
         f"hub at {rate:,.0f}/s: {http.probes} probes; {len(http.values)} seen by HTTP, "
         f"{len(topic.values)} on the view topic"
     )
-    return http, topic, hist
+    return http, topic, hist, cores
 
 
 async def raw_latency(
@@ -577,6 +614,11 @@ def pct(values: list[float], q: float) -> str:
     return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))]:.0f}"
 
 
+def per_k(cpu_s: float, events: int) -> str:
+    """CPU seconds as milliseconds per 1,000 events."""
+    return f"{cpu_s * 1e6 / events:,.0f}" if events else "n/a"
+
+
 def table(res: Results, args: argparse.Namespace) -> str:
     raw_rate = res.events / res.raw_s if res.raw_s else 0.0
     hub_rate = res.hub_events / res.hub_s if res.hub_s else 0.0
@@ -591,6 +633,14 @@ def table(res: Results, args: argparse.Namespace) -> str:
         "",
         f"Hub / raw = **{ratio:.2f}** (aim >= 0.25). Worker start to first answer: {res.hub_ready_s:.1f} s "
         "(not counted).",
+        "",
+        "CPU used while draining, milliseconds per 1,000 events (from /proc; the raw loop runs in",
+        "the benchmark's own process, so its figure includes the progress bar):",
+        "",
+        "| pipeline | relay or worker | broker |",
+        "| --- | ---: | ---: |",
+        f"| raw loop | {per_k(res.raw_cpu[0], res.events)} | {per_k(res.raw_cpu[1], res.events)} |",
+        f"| hub worker | {per_k(res.hub_cpu[0], res.hub_events)} | {per_k(res.hub_cpu[1], res.hub_events)} |",
         "",
         f"**Latency** from published_at to visible, ms, at steady rates for {args.seconds:.0f} s each "
         f"(1 probe per {PROBE_EVERY} events):",
@@ -610,6 +660,16 @@ def table(res: Results, args: argparse.Namespace) -> str:
             f"| hub: worker histogram bluelight_event_latency_seconds (a bucket bound) | {rate:,.0f} | - | - "
             f"| {hist.get('p50', 'n/a')} | - | {hist.get('p99', 'n/a')} | - |"
         )
+    if res.steady_cpu:
+        lines += [
+            "",
+            "CPU in use while the steady traffic ran, in cores (1.00 = one core busy):",
+            "",
+            "| offered/s | worker | broker |",
+            "| ---: | ---: | ---: |",
+        ]
+        for rate, (worker, broker) in sorted(res.steady_cpu.items(), reverse=True):
+            lines.append(f"| {rate:,.0f} | {worker:.2f} | {broker:.2f} |")
     return "\n".join(lines)
 
 

@@ -64,6 +64,19 @@ class HubSettings(BaseSettings):
         None,
         description="Directory holding hub.yaml and members.yaml; default: the one shipped in topologies/.",
     )
+    fetch_wait_ms: int = Field(
+        15,
+        ge=1,
+        le=1000,
+        description="Longest a worker's fetch waits for fetch_min_bytes to arrive: the latency "
+        "each stage may add to save requests at a steady rate.",
+    )
+    fetch_min_bytes: int = Field(
+        65536,
+        ge=1,
+        description="Bytes a worker's fetch waits for (up to fetch_wait_ms): fewer, larger "
+        "fetches at a steady rate, for the worker and the broker alike.",
+    )
 
     @property
     def kafka(self) -> KafkaConnection:

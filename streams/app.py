@@ -12,6 +12,7 @@ to serve no ``/table``, ``/router``, stats or graph pages, and to create no repl
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from bluelight.settings import HubSettings
+from streams import heap
 from streams.derive import Categorise, Normalise
 from streams.durable import HubApp
 from streams.ingest import Ingest
@@ -40,6 +42,7 @@ ENTITY_TABLE = "entity-state"
 REJECTION_TABLE = "rejections"
 DEFAULT_PARTITIONS = 3  # the topology's hub-stream plan; the worker passes the real count
 RESEEK_EVERY_S = 2.0
+PRODUCER_LINGER_S = 0.02
 CANONICAL = hub_topic("canonical")
 
 
@@ -78,7 +81,12 @@ def build_hub(
         categorise = categorise or map_classification
         normalise = normalise or normalise_code
     metrics = HubMetrics.create(registry if registry is not None else CollectorRegistry())
-    app = HubApp(HUB_APP_ID, source_topics=frozenset({CANONICAL}), **faust_settings(settings, partitions))
+    app = HubApp(
+        HUB_APP_ID,
+        source_topics=frozenset({CANONICAL}),
+        fetch=(settings.fetch_wait_ms, settings.fetch_min_bytes),
+        **faust_settings(settings, partitions),
+    )
 
     canonical_topic = app.topic(
         CANONICAL,
@@ -100,6 +108,7 @@ def build_hub(
 
     async def rebuild() -> None:
         stage.rebuild()
+        heap.sweep()  # the restored state is old from here on: no collection scans it again
         hub.ready = True
 
     # faust runs each table's recovery-completed step in table order; the last table's callback
@@ -123,6 +132,11 @@ def build_hub(
                 log.exception("views: %s[%d] offset=%d could not be applied", m.topic, m.partition, m.offset)
                 metrics.faults.labels("views").inc()
             event.ack()
+
+    @app.timer(heap.SWEEP_EVERY_S)
+    async def sweep_heap() -> None:
+        heap.sweep()
+        metrics.gc_frozen.set(gc.get_freeze_count())
 
     @app.timer(RESEEK_EVERY_S)
     async def reread_refused() -> None:
@@ -150,6 +164,9 @@ def faust_settings(settings: HubSettings, partitions: int) -> dict[str, Any]:
         "topic_allow_declare": False,
         "reply_create_topic": False,
         "consumer_auto_offset_reset": "earliest",
+        # changelog writes wait up to this long to share a produce request: on loopback each
+        # request costs the sender a full trip through the TCP stack (docs/benchmarks.md)
+        "producer_linger": PRODUCER_LINGER_S,
         "web_enabled": True,
         "web_bind": settings.http_host,
         "web_host": settings.http_host,

@@ -60,10 +60,13 @@ def worker(ctx: click.Context, loglevel: str) -> None:
 
     import faust
 
+    from streams import heap
     from streams.app import build_hub
 
     (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     hub = build_hub(settings, partitions=partitions)
+    pauses = hub.metrics.gc_pause
+    heap.take_over(lambda generation, seconds: pauses.labels(str(generation)).observe(seconds))
     base = f"http://{settings.http}"
     click.echo(
         "bluelight worker\n"

@@ -7,8 +7,9 @@ client) gives up as soon as one message takes longer than 0.1 s to hand over, an
 a message taken off its queue as flushed before it reaches the client. Under load the commit
 then goes ahead with changelog writes still in the buffer; a crash right after it loses
 state whose input will never be read again. ``HubApp`` gives its producer a buffer whose
-``flush`` waits until every message put into it has been handed to the client, so the
-client's own flush (which waits for the broker's acknowledgements) covers them all.
+``flush`` waits until every message put into it before the flush has been handed to the
+client, so the client's own flush (which waits for the broker's acknowledgements) covers
+them all.
 
 **Records skipped or reordered at a start.** While tables recover, the Kafka client already
 fetches the source partitions; faust drops those records and, once recovered, seeks each
@@ -19,6 +20,13 @@ After faust's seek, ``HubApp`` arms a :class:`~streams.gate.SourceGate` with eac
 partition's position (its committed offset, or its earliest one without: what
 ``auto_offset_reset=earliest`` promises) and seeks every source partition there, so the
 agent applies each partition in order from that point and whatever it refused is read again.
+
+**Records left waiting for 1.5 s.** faust's aiokafka driver hard-codes the consumer's
+``fetch_max_wait_ms`` to 1500. The client fetches a partition only when no fetch for its
+broker is in flight, so a partition whose records were just taken (or resumed after faust's
+flow control paused it) waits for the broker to answer an idle long poll of the others: up to
+1.5 s of latency with nothing wrong. ``HubApp`` sets it, and ``fetch_min_bytes``, from the
+settings (``fetch_wait_ms``, ``fetch_min_bytes``), as ingest does.
 """
 
 from __future__ import annotations
@@ -33,46 +41,66 @@ from streams.gate import SourceGate
 
 
 class DrainingProducerBuffer(ProducerBuffer):
-    """A producer buffer whose ``flush`` returns only when nothing is left to hand over."""
+    """A producer buffer whose ``flush`` returns once everything put before it was handed over.
+
+    Only what was put *before* the flush: under a steady stream the buffer is never empty, and
+    a flush that waited for empty would hold faust's commit (and the fetch loop waiting on it)
+    until the stream ran dry.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.unsent = 0
-        self.drained = asyncio.Event()
-        self.drained.set()
+        self.put_count = 0
+        self.waiting: dict[int, int] = {}  # id(message) -> its put number, oldest first
+        self.handed = asyncio.Event()
+
+    @property
+    def unsent(self) -> int:
+        """Messages not yet handed to the Kafka client."""
+        return len(self.waiting)
 
     def put(self, fut: Any) -> None:
-        """Buffer a message (counted until the client has it)."""
-        self.unsent += 1
-        self.drained.clear()
+        """Buffer a message (numbered, and waited for until the client has it)."""
+        self.put_count += 1
+        self.waiting[id(fut)] = self.put_count
         super().put(fut)
 
     async def _send_pending(self, fut: Any) -> None:
         try:
             await super()._send_pending(fut)
         finally:
-            self.unsent -= 1
-            if self.unsent == 0:
-                self.drained.set()
+            self.waiting.pop(id(fut), None)
+            self.handed.set()
 
     async def flush(self) -> None:
-        """Wait until every buffered message has been handed to the client."""
+        """Wait until every message put so far has been handed to the client."""
         if self.app is not None and self.app.conf.producer_threaded:
             await super().flush()  # the threaded producer drains its own queue
             return
-        await self.drained.wait()
+        target = self.put_count
+        while self.waiting and next(iter(self.waiting.values())) <= target:
+            self.handed.clear()
+            await self.handed.wait()
 
 
 class HubApp(faust.App):
-    """The worker's faust app: faust with both fixes of the module doc.
+    """The worker's faust app: faust with the fixes of the module doc.
 
     ``source_topics`` names the topics the agents read (not changelogs); ``gate`` is closed
-    while faust seeks them and armed with where each partition was sought.
+    while faust seeks them and armed with where each partition was sought. ``fetch`` is
+    (fetch_max_wait_ms, fetch_min_bytes) for its consumer.
     """
 
-    def __init__(self, *args: Any, source_topics: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        source_topics: frozenset[str] = frozenset(),
+        fetch: tuple[int, int] = (500, 1),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.source_topics = source_topics
+        self.fetch_wait_ms, self.fetch_min_bytes = fetch
         self.gate = SourceGate()
 
     def _new_consumer(self) -> Any:
@@ -90,6 +118,16 @@ class HubApp(faust.App):
                 await consumer.seek_wait(positions)
 
         consumer.perform_seek = perform_seek
+        thread = consumer._thread  # noqa: SLF001 - where faust builds the Kafka client
+        create_client = thread._create_worker_consumer  # noqa: SLF001
+
+        def create_worker_consumer(transport: Any) -> Any:
+            client = create_client(transport)
+            client._fetch_max_wait_ms = self.fetch_wait_ms  # noqa: SLF001 - read when it starts
+            client._fetch_min_bytes = self.fetch_min_bytes  # noqa: SLF001
+            return client
+
+        thread._create_worker_consumer = create_worker_consumer  # noqa: SLF001
         return consumer
 
     def _new_producer(self) -> Any:

@@ -10,7 +10,9 @@ national supplier key and categories (``streams.route``); then forward a canonic
 ``naming.hub_topic("canonical")``, and for a rejected record also write the original bytes
 to the member's DLQ. Offsets are committed only after the broker has acknowledged every
 write of the batch (idempotent producer, ``acks=all``), so a crash replays, never loses;
-the views stage recognises replays by their source offset.
+the views stage recognises replays by their source offset. Commits go at most every
+``COMMIT_EVERY_S`` (and when idle, at a rebalance and at a stop): a commit per small batch
+would cost a round trip per few records at a steady rate, and a longer replay costs nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ BATCH_RECORDS = 1_000
 POLL_TIMEOUT_MS = 500
 RETRY_BACKOFF_S = 2.0
 LAG_EVERY_S = 2.0
+COMMIT_EVERY_S = 0.5
 
 
 class Ingest:
@@ -63,6 +66,8 @@ class Ingest:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._last_lag = 0.0
+        self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
+        self._last_commit = 0.0
         self.records_done = 0
 
     async def start(self) -> None:
@@ -78,6 +83,8 @@ class Ingest:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            fetch_max_wait_ms=self.settings.fetch_wait_ms,
+            fetch_min_bytes=self.settings.fetch_min_bytes,
             isolation_level="read_committed",
             **kafka,
         )
@@ -90,9 +97,11 @@ class Ingest:
         consumer = self._require_consumer()
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_RECORDS)
-            if batches and not self._stopping.is_set():
-                async with self._lock:
+            async with self._lock:
+                if batches and not self._stopping.is_set():
                     await self._handle(batches)
+                if not batches or time.monotonic() - self._last_commit >= COMMIT_EVERY_S:
+                    await self._commit()
             await self._report_lag()
 
     def stop(self) -> None:
@@ -100,16 +109,21 @@ class Ingest:
         self._stopping.set()
 
     async def close(self) -> None:
-        """Disconnect (after :meth:`run` returned); uncommitted records are read again next time."""
+        """Commit what was written, then disconnect (after :meth:`run` returned)."""
         if self._consumer is not None:
+            await self.settle()
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
 
-    async def wait_idle(self) -> None:
-        """Wait for the batch in flight (a rebalance must not hand its partitions over mid-batch)."""
+    async def settle(self) -> None:
+        """Wait for the batch in flight, then commit everything written so far.
+
+        A rebalance must not hand partitions over mid-batch, and the next owner should not
+        replay what is done (it would be harmless, only slower).
+        """
         async with self._lock:
-            return
+            await self._commit()
 
     # -- one batch -----------------------------------------------------------------------
 
@@ -133,11 +147,20 @@ class Ingest:
             return
         for r in routed:
             self._count(r)
+        for tp, offset in last.items():
+            self._uncommitted[tp] = offset + 1
+        self.records_done += sum(len(r) for r in batches.values())
+
+    async def _commit(self) -> None:
+        """Commit the offsets of every record whose writes the broker has acknowledged."""
+        if not self._uncommitted:
+            return
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._last_commit = time.monotonic()
         try:
-            await consumer.commit({tp: offset + 1 for tp, offset in last.items()})
+            await self._require_consumer().commit(offsets)
         except (CommitFailedError, KafkaError) as exc:  # a rebalance: the next owner replays, harmlessly
             log.warning("ingest: offset commit failed (%s); those records will be read again", exc)
-        self.records_done += sum(len(r) for r in batches.values())
 
     async def _write(self, routed: list[Routed]) -> list[asyncio.Future[Any]]:
         """Queue every write of a batch, in input order; the futures resolve on the broker's ack."""
@@ -208,13 +231,13 @@ class Ingest:
 
 
 class _WaitForBatch(ConsumerRebalanceListener):
-    """Hold a rebalance until the batch in flight is written and committed."""
+    """Hold a rebalance until the batch in flight is written, and commit what was written."""
 
     def __init__(self, ingest: Ingest) -> None:
         self.ingest = ingest
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self.ingest.wait_idle()
+        await self.ingest.settle()
         for tp in revoked:
             try:
                 self.ingest.metrics.consumer_lag.remove(tp.topic, str(tp.partition))

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # From 50 ms (an idle hub) to 5 minutes (a member catching up after an outage).
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+GC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class HubMetrics:
     view_records: Counter
     faults: Counter
     refused: Counter
+    gc_pause: Histogram
+    gc_frozen: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> HubMetrics:
@@ -116,6 +119,18 @@ class HubMetrics:
                 "bluelight_canonical_refused_total",
                 "Canonical records delivered out of order by faust and left to be read again (verdict).",
                 ["verdict"],
+                registry=registry,
+            ),
+            gc_pause=Histogram(
+                "bluelight_gc_pause_seconds",
+                "Pauses of Python's cyclic garbage collector (generation 2: the periodic sweep).",
+                ["generation"],
+                buckets=GC_BUCKETS,
+                registry=registry,
+            ),
+            gc_frozen=Gauge(
+                "bluelight_gc_frozen_objects",
+                "Objects frozen by the sweeps and alive (grows with the state; streams/heap.py).",
                 registry=registry,
             ),
         )

@@ -26,7 +26,7 @@ from topologies.naming import VIEWS, view_topic
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY_S = 0.2
+FLUSH_EVERY_S = 0.5  # a key changed many times in this window is written once
 
 
 class ViewPublisher:

@@ -8,12 +8,13 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from streams.facts import Current, OrderFacts
 from streams.views.render import money
+from streams.views.tally import CountedSums, Multiset
 
 VIEW = "category-spend"
 
@@ -71,3 +72,50 @@ def category_spend_item(category: str, parts: Iterable[SpendPart]) -> dict[str, 
         "by_member": {m: money(by_member[m]) for m in sorted(by_member)},
         "supplier_count": len({p.supplier_key for p in parts}),
     }
+
+
+@dataclass
+class SpendTotals:
+    """Running aggregates of one category's parts, so rendering never re-reads the parts.
+
+    Renders exactly what ``category_spend_item`` does over the parts currently added.
+    """
+
+    order_count: int = 0
+    total: Decimal = Decimal(0)
+    names: Multiset[str] = field(default_factory=Multiset)
+    suppliers: Multiset[str] = field(default_factory=Multiset)
+    by_month: CountedSums = field(default_factory=CountedSums)
+    by_member: CountedSums = field(default_factory=CountedSums)
+
+    def add(self, part: SpendPart) -> None:
+        """Count a part in."""
+        self.order_count += 1
+        self.total += part.total
+        self.names.add(part.name)
+        self.suppliers.add(part.supplier_key)
+        self.by_month.add(part.month, part.total)
+        self.by_member.add(part.member, part.total)
+
+    def remove(self, part: SpendPart) -> None:
+        """Take a previously added part back out."""
+        self.order_count -= 1
+        self.total -= part.total
+        self.names.remove(part.name)
+        self.suppliers.remove(part.supplier_key)
+        self.by_month.remove(part.month, part.total)
+        self.by_member.remove(part.member, part.total)
+
+    def render(self, category: str) -> dict[str, Any] | None:
+        """The view item, or ``None`` when no part is left."""
+        if not self.order_count:
+            return None
+        return {
+            "category": category,
+            "name": min(self.names),
+            "total_net": money(self.total),
+            "order_count": self.order_count,
+            "by_month": {m: money(total) for m, total in self.by_month.sorted_items()},
+            "by_member": {m: money(total) for m, total in self.by_member.sorted_items()},
+            "supplier_count": len(self.suppliers),
+        }

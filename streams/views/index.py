@@ -3,57 +3,107 @@
 Each entity's current state contributes parts to view keys (category, supplier, benchmark
 key, member). When its state changes, its previous parts are removed and the new ones added,
 so an index is always the function of the current states it would be if rebuilt from
-scratch, which is what happens after a table recovery. Items are rendered on demand and
-cached until a part under their key changes; keys touched since the last publish are
-tracked per view for the view-topic publisher.
+scratch, which is what happens after a table recovery. Every view but contract-pipeline
+(which depends on the query date) keeps running aggregates per key, updated as parts come
+and go, so rendering an item costs the size of the item, not the number of parts; items
+are rendered on demand and cached until a part under their key changes. Keys touched since
+the last publish are tracked per view for the view-topic publisher.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from streams.facts import Current
-from streams.views.category_spend import SpendPart, category_spend_item, spend_parts
+from streams.views.category_spend import SpendPart, SpendTotals, spend_parts
 from streams.views.contract_pipeline import PipelineRow, contract_pipeline_item, pipeline_parts
 from streams.views.member_activity import ActivityPart, ActivityTotals, member_activity_item
-from streams.views.price_benchmark import PricePart, price_benchmark_item, price_parts
-from streams.views.supplier_exposure import ExposurePart, exposure_parts, supplier_exposure_item
+from streams.views.price_benchmark import PricePart, PriceStats, price_parts
+from streams.views.supplier_exposure import ExposurePart, ExposureTotals, exposure_parts
 from topologies.naming import VIEWS
 
 P = TypeVar("P")
+P_contra = TypeVar("P_contra", contravariant=True)
 Item = dict[str, Any]
 
 
-class PartIndex(Generic[P]):
-    """View key -> (contributor key -> part), with a rendered-item cache."""
+class Aggregate(Protocol[P_contra]):
+    """A view key's running aggregate: what its item needs, kept as parts come and go."""
 
-    def __init__(self, parts_of: Callable[[Current], dict[str, P]]) -> None:
+    def add(self, part: P_contra) -> None:
+        """Count a part in."""
+
+    def remove(self, part: P_contra) -> None:
+        """Take out a part added before."""
+
+    def render(self, key: str) -> Item | None:
+        """The item of ``key``, or ``None`` when nothing is left to show."""
+
+
+class PartIndex(Generic[P]):
+    """View key -> (contributor key -> part), with per-key aggregates and a rendered-item cache.
+
+    Without an ``aggregate`` factory (contract-pipeline) it only keeps the parts.
+    """
+
+    def __init__(
+        self,
+        parts_of: Callable[[Current], dict[str, P]],
+        aggregate: Callable[[], Aggregate[P]] | None = None,
+    ) -> None:
         self.parts_of = parts_of
+        self.aggregate = aggregate
         self.parts: dict[str, dict[bytes, P]] = {}
+        self.aggregates: dict[str, Aggregate[P]] = {}
         self.cache: dict[str, Item | None] = {}
 
     def replace(self, contributor: bytes, old: dict[str, P], new: dict[str, P]) -> set[str]:
-        """Swap a contributor's parts; return the view keys whose item may have changed."""
+        """Swap a contributor's parts; return the view keys whose item may have changed.
+
+        The aggregates lose the part the index actually held, so they always match ``parts``.
+        """
         touched: set[str] = set()
         for key, part in old.items():
             if new.get(key) == part:
                 continue
-            bucket = self.parts.get(key)
-            if bucket is not None:
-                bucket.pop(contributor, None)
-                if not bucket:
-                    del self.parts[key]
             touched.add(key)
+            bucket = self.parts.get(key)
+            if bucket is None:
+                continue
+            held = bucket.pop(contributor, None)
+            if not bucket:
+                del self.parts[key]
+                self.aggregates.pop(key, None)
+            elif held is not None and self.aggregate is not None:
+                self.aggregates[key].remove(held)
         for key, part in new.items():
             if old.get(key) == part:
                 continue
-            self.parts.setdefault(key, {})[contributor] = part
             touched.add(key)
+            bucket = self.parts.setdefault(key, {})
+            held = bucket.get(contributor)
+            bucket[contributor] = part
+            if self.aggregate is not None:
+                aggregate = self.aggregates.get(key)
+                if aggregate is None:
+                    aggregate = self.aggregates[key] = self.aggregate()
+                if held is not None:
+                    aggregate.remove(held)
+                aggregate.add(part)
         for key in touched:
             self.cache.pop(key, None)
         return touched
+
+    def render(self, key: str) -> Item | None:
+        """The item of ``key`` from its aggregate (cached); ``None`` when it has no part."""
+        aggregate = self.aggregates.get(key)
+        if aggregate is None:
+            return None  # not cached: unknown keys asked over HTTP must not grow the cache
+        if key not in self.cache:
+            self.cache[key] = aggregate.render(key)
+        return self.cache[key]
 
     def keys(self) -> list[str]:
         """Every key with at least one part, sorted."""
@@ -72,13 +122,20 @@ class ViewIndex:
         self.dirty: dict[str, set[str]] = {view: set() for view in VIEWS}
 
     def _reset(self) -> None:
-        self.spend: PartIndex[SpendPart] = PartIndex(spend_parts)
-        self.exposure: PartIndex[ExposurePart] = PartIndex(exposure_parts)
+        self.spend: PartIndex[SpendPart] = PartIndex(spend_parts, SpendTotals)
+        self.exposure: PartIndex[ExposurePart] = PartIndex(exposure_parts, ExposureTotals)
         self.pipeline: PartIndex[PipelineRow] = PartIndex(pipeline_parts)
-        self.prices: PartIndex[PricePart] = PartIndex(price_parts)
+        self.prices: PartIndex[PricePart] = PartIndex(price_parts, PriceStats)
         self.activity: dict[str, ActivityTotals] = {}
-        # what each entity contributes now, per part index (what to remove when it changes)
-        self._contributions: dict[bytes, list[dict[str, Any]]] = {}
+        self._indexes: dict[str, PartIndex[Any]] = {
+            "category-spend": self.spend,
+            "supplier-exposure": self.exposure,
+            "contract-pipeline": self.pipeline,
+            "price-benchmark": self.prices,
+        }
+        # what each entity contributes now, per part index in _indexes order (what to
+        # remove when it changes); entities contributing nothing (suppliers) are not kept
+        self._contributions: dict[bytes, tuple[dict[str, Any], ...]] = {}
         self._activity_parts: dict[bytes, ActivityPart] = {}
 
     # -- updates -------------------------------------------------------------------------
@@ -86,12 +143,16 @@ class ViewIndex:
     def set_entity(self, key: bytes, current: Current) -> None:
         """Make ``current`` the state entity ``key`` contributes (replacing its previous one)."""
         old = self._contributions.get(key)
-        new = []
-        for i, (view, index) in enumerate(self._part_indexes()):
-            parts = index.parts_of(current)
-            self.dirty[view] |= index.replace(key, old[i] if old is not None else {}, parts)
-            new.append(parts)
-        self._contributions[key] = new
+        new = tuple(index.parts_of(current) for index in self._indexes.values())
+        for i, (view, index) in enumerate(self._indexes.items()):
+            before = old[i] if old is not None else {}
+            if before == new[i]:  # usually both empty: a family feeds only some views
+                continue
+            self.dirty[view] |= index.replace(key, before, new[i])
+        if any(new):
+            self._contributions[key] = new
+        elif old is not None:
+            del self._contributions[key]
 
     def set_activity(self, key: bytes, member: str, part: ActivityPart) -> None:
         """Make ``part`` what state ``key`` contributes to ``member``'s activity."""
@@ -126,10 +187,7 @@ class ViewIndex:
             return member_activity_item(key, totals) if totals is not None else None
         if view == "contract-pipeline":
             return contract_pipeline_item(key, self.pipeline.values(key), as_of)
-        index = self._index(view)
-        if key not in index.cache:
-            index.cache[key] = _RENDER[view](key, index.values(key))
-        return index.cache[key]
+        return self._index(view).render(key)
 
     def items(self, view: str, as_of: date) -> list[Item]:
         """Every item of a view, sorted by key."""
@@ -154,23 +212,5 @@ class ViewIndex:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _part_indexes(self) -> list[tuple[str, PartIndex[Any]]]:
-        return [
-            ("category-spend", self.spend),
-            ("supplier-exposure", self.exposure),
-            ("contract-pipeline", self.pipeline),
-            ("price-benchmark", self.prices),
-        ]
-
     def _index(self, view: str) -> PartIndex[Any]:
-        for name, index in self._part_indexes():
-            if name == view:
-                return index
-        raise KeyError(view)
-
-
-_RENDER: dict[str, Callable[[str, Iterator[Any]], Item | None]] = {
-    "category-spend": category_spend_item,
-    "supplier-exposure": supplier_exposure_item,
-    "price-benchmark": price_benchmark_item,
-}
+        return self._indexes[view]

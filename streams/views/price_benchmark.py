@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from streams.facts import Current, OrderFacts
 from streams.views.render import price
+from streams.views.tally import SortedValues
 
 VIEW = "price-benchmark"
 
@@ -59,3 +60,54 @@ def price_benchmark_item(key: str, parts: Iterable[PricePart]) -> dict[str, Any]
             for m, ps in sorted(by_member.items())
         },
     }
+
+
+@dataclass
+class PriceStats:
+    """Every unit price of one benchmark key kept sorted, overall and per member.
+
+    Renders exactly what ``price_benchmark_item`` does over the parts currently added:
+    min, max and the lower median are read off the sorted lists instead of re-sorting.
+    """
+
+    everything: SortedValues = field(default_factory=SortedValues)
+    by_member: dict[str, SortedValues] = field(default_factory=dict)
+
+    def add(self, part: PricePart) -> None:
+        """Count a part's prices in."""
+        if not part.prices:
+            return
+        member = self.by_member.get(part.member)
+        if member is None:
+            member = self.by_member[part.member] = SortedValues()
+        for unit_price in part.prices:
+            self.everything.add(unit_price)
+            member.add(unit_price)
+
+    def remove(self, part: PricePart) -> None:
+        """Take a previously added part's prices back out."""
+        if not part.prices:
+            return
+        member = self.by_member[part.member]
+        for unit_price in part.prices:
+            self.everything.remove(unit_price)
+            member.remove(unit_price)
+        if not member:
+            del self.by_member[part.member]
+
+    def render(self, key: str) -> dict[str, Any] | None:
+        """The view item, or ``None`` when no price is left."""
+        if not self.everything:
+            return None
+        return {
+            "key": key,
+            "count": len(self.everything),
+            "min": price(self.everything.values[0]),
+            "max": price(self.everything.values[-1]),
+            "median": price(self.everything.median_low()),
+            "by_member": {m: _member_stats(self.by_member[m]) for m in sorted(self.by_member)},
+        }
+
+
+def _member_stats(prices: SortedValues) -> dict[str, Any]:
+    return {"count": len(prices), "min": price(prices.values[0]), "max": price(prices.values[-1])}

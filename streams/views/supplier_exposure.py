@@ -9,13 +9,14 @@ suppliers differently.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from streams.facts import ContractFacts, Current, OrderFacts
 from streams.views.render import money
+from streams.views.tally import Multiset
 
 VIEW = "supplier-exposure"
 
@@ -72,3 +73,74 @@ def supplier_exposure_item(supplier_key: str, parts: Iterable[ExposurePart]) -> 
         "members": sorted({p.member for p in parts}),
         "categories": sorted(set().union(*(p.categories for p in parts))),
     }
+
+
+@dataclass
+class ExposureTotals:
+    """Running aggregates of one supplier's parts, so rendering never re-reads the parts.
+
+    Renders exactly what ``supplier_exposure_item`` does over the parts currently added.
+    For the display name it keeps the names seen at each ``published_at`` and the newest
+    ``published_at``. When the newest one's last part leaves, the newest is unknown until
+    a part at least as new arrives (the usual case: an entity replacing its own newest
+    state) or the next render looks it up among the distinct times.
+    """
+
+    count: int = 0
+    order_total: Decimal = Decimal(0)
+    contract_value: Decimal = Decimal(0)
+    members: Multiset[str] = field(default_factory=Multiset)
+    categories: Multiset[str] = field(default_factory=Multiset)
+    names_at: dict[datetime, Multiset[str]] = field(default_factory=dict)
+    newest: datetime | None = None  # the latest published_at, None when unknown (or empty)
+    bound: datetime | None = None  # while newest is unknown: no part is newer than this
+
+    def add(self, part: ExposurePart) -> None:
+        """Count a part in."""
+        self.count += 1
+        self.order_total += part.order_total
+        self.contract_value += part.contract_value
+        self.members.add(part.member)
+        for category in part.categories:
+            self.categories.add(category)
+        at = part.published_at
+        names = self.names_at.get(at)
+        if names is None:
+            names = self.names_at[at] = Multiset()
+        names.add(part.name)
+        if self.newest is not None:
+            if at > self.newest:
+                self.newest = at
+        elif self.bound is None or at >= self.bound:
+            self.newest, self.bound = at, None
+
+    def remove(self, part: ExposurePart) -> None:
+        """Take a previously added part back out."""
+        self.count -= 1
+        self.order_total -= part.order_total
+        self.contract_value -= part.contract_value
+        self.members.remove(part.member)
+        for category in part.categories:
+            self.categories.remove(category)
+        at = part.published_at
+        names = self.names_at[at]
+        names.remove(part.name)
+        if not names:
+            del self.names_at[at]
+            if self.newest == at:
+                self.newest, self.bound = None, at
+
+    def render(self, supplier_key: str) -> dict[str, Any] | None:
+        """The view item, or ``None`` when no part is left."""
+        if not self.count:
+            return None
+        if self.newest is None:
+            self.newest, self.bound = max(self.names_at), None
+        return {
+            "supplier_key": supplier_key,
+            "name": min(self.names_at[self.newest]),
+            "order_total": money(self.order_total),
+            "live_contract_value": money(self.contract_value),
+            "members": sorted(self.members),
+            "categories": sorted(self.categories),
+        }

@@ -54,6 +54,37 @@ async def test_draining_flush_waits_for_every_message() -> None:
     assert await flushed_after(DrainingProducerBuffer, 0.3) == [0, 1, 2]
 
 
+async def test_draining_flush_does_not_wait_for_what_is_put_after_it() -> None:
+    # a steady stream keeps the buffer busy; the commit's flush must still return
+    channel = SlowChannel(0.05)
+    buffer = DrainingProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    await buffer.start()
+    stop = asyncio.Event()
+
+    async def keep_putting() -> None:
+        n = 100
+        while not stop.is_set():
+            buffer.put(message(channel, n))
+            n += 1
+            await asyncio.sleep(0.01)
+
+    try:
+        for n in range(3):
+            buffer.put(message(channel, n))
+        feeder = asyncio.create_task(keep_putting())
+        await asyncio.wait_for(buffer.flush(), timeout=5)
+        assert channel.published[:3] == [0, 1, 2]
+        assert buffer.unsent > 0  # later messages were still waiting: the flush did not wait for them
+        stop.set()
+        await feeder
+        await asyncio.wait_for(buffer.flush(), timeout=5)  # and once the stream stops, all go
+        assert buffer.unsent == 0
+    finally:
+        buffer.pending = asyncio.Queue()
+        await buffer.stop()
+
+
 async def test_draining_flush_with_nothing_buffered_returns() -> None:
     buffer = DrainingProducerBuffer()
     buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
