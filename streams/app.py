@@ -16,6 +16,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 import faust
@@ -42,6 +43,7 @@ ENTITY_TABLE = "entity-state"
 REJECTION_TABLE = "rejections"
 DEFAULT_PARTITIONS = 3  # the topology's hub-stream plan; the worker passes the real count
 RESEEK_EVERY_S = 2.0
+CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
 CANONICAL = hub_topic("canonical")
 
@@ -80,6 +82,9 @@ def build_hub(
 
         categorise = categorise or map_classification
         normalise = normalise or normalise_code
+    # the reference data is loaded once per process, so a code's category never changes while
+    # the worker runs; orders repeat the same few thousand codes
+    categorise = cast(Categorise, lru_cache(maxsize=CATEGORY_CACHE_SIZE)(categorise))
     metrics = HubMetrics.create(registry if registry is not None else CollectorRegistry())
     app = HubApp(
         HUB_APP_ID,
