@@ -732,6 +732,9 @@ Command (from the repo root; starts and wipes a broker of its own on a free port
   member-activity record reaching a consumer of the view topic. The worker's own histogram
   `bluelight_event_latency_seconds` is shown too, but its buckets only bound the figure. The raw
   loop's latency is the same probe's trip to a consumer of the raw loop's output topic.
+- **CPU.** User plus system CPU of the worker and the broker processes, read from `/proc`
+  before and after each drain and each steady run (the raw loop's from the benchmark's own
+  process).
 
 ## Results
 
@@ -746,9 +749,13 @@ figures as indicative and compare rows of one run, not runs.
   and validates every record, writes a canonical record (and a DLQ record when rejected), then
   updates two changelog-backed tables and the in-memory views. The ratio is the price of that
   work on this machine.
-- The view topics are written by a publisher that flushes changed keys every 200 ms
+- The CPU tables are the steadier figures on a shared machine: wall-clock rates moved by up to
+  ±50% between identical runs on 2026-11-28, CPU per event by much less.
+- The view topics are written by a publisher that flushes changed keys every 500 ms
   (`streams/publish.py`), so latency to a view-topic consumer includes up to that interval; the
   HTTP answer reflects the in-memory views as soon as an event is applied.
+- Everything shares two cores: the worker, the broker, and the benchmark's own producer,
+  HTTP poller and view-topic consumer. In production the broker runs elsewhere.
 """
 
 
