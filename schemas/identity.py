@@ -10,6 +10,7 @@ that says what a good one looks like, never silently guessed into a key.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ def normalise_duns(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65_536)  # pure, and the same few thousand supplier names come again and again
 def normalise_name(raw: str) -> str:
     """A supplier name as a key: lower case, punctuation removed, trailing legal forms dropped.
 

@@ -19,9 +19,12 @@ entity's stored version, not here.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from aiokafka.partitioner import murmur2
 
 from streams.facts import EntityRef, Facts, facts_from_json, facts_to_json
 
@@ -85,6 +88,16 @@ def key_of(record: CanonicalRecord) -> bytes:
     if isinstance(record, EventRecord):
         return entity_key(record.ref)
     return rejection_key(record.member, record.source)
+
+
+def partition_of(key: bytes, partitions: Sequence[int]) -> int:
+    """The partition a key lands in: what the Kafka clients' default partitioner picks.
+
+    Ingest writes whole record batches per partition, so it chooses the partition itself;
+    it must be the one the key would get anyway, so an entity's records stay together
+    whichever way they were written.
+    """
+    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
 
 
 def encode(record: CanonicalRecord) -> bytes:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
-SWEEP_EVERY_S = 15.0  # a sweep scans what survived since the last: ~10 µs per event applied
+SWEEP_EVERY_S = 5.0  # a sweep scans what survived since the last: ~10 µs per event applied
 NEVER = 1 << 30  # an older-generation threshold that is never reached
 
 Observe = Callable[[int, float], None]  # (generation, pause in seconds)

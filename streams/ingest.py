@@ -44,6 +44,7 @@ POLL_TIMEOUT_MS = 500
 RETRY_BACKOFF_S = 2.0
 LAG_EVERY_S = 2.0
 COMMIT_EVERY_S = 0.5
+CANONICAL_BATCH_BYTES = 256 * 1024  # well under the broker's 1 MiB message.max.bytes
 
 
 class Ingest:
@@ -74,7 +75,12 @@ class Ingest:
         """Connect the producer and the pattern-subscribed consumer."""
         kafka = self.settings.kafka.to_aiokafka_kwargs()
         self._producer = AIOKafkaProducer(
-            enable_idempotence=True, acks="all", linger_ms=5, client_id="bluelight-ingest", **kafka
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            max_batch_size=CANONICAL_BATCH_BYTES,
+            client_id="bluelight-ingest",
+            **kafka,
         )
         await self._producer.start()
         self._consumer = AIOKafkaConsumer(
@@ -163,23 +169,33 @@ class Ingest:
             log.warning("ingest: offset commit failed (%s); those records will be read again", exc)
 
     async def _write(self, routed: list[Routed]) -> list[asyncio.Future[Any]]:
-        """Queue every write of a batch, in input order; the futures resolve on the broker's ack."""
+        """Queue every write of a batch; the futures resolve on the broker's acknowledgement.
+
+        Canonical records go out as record batches built per partition (the partition their
+        key hashes to, as the client's default partitioner would choose): one future per
+        batch instead of one per record, and each partition's records stay in input order.
+        """
         producer = self._require_producer()
         sends: list[asyncio.Future[Any]] = []
         for r in routed:
             if r.dead_letter is not None:
-                letter = r.dead_letter
-                sends.append(
-                    await producer.send(
-                        letter.topic, value=letter.value, key=letter.key, headers=letter.headers
-                    )
-                )
-            record = r.canonical
-            sends.append(
-                await producer.send(
-                    self.canonical_topic, value=canonical.encode(record), key=canonical.key_of(record)
-                )
+                d = r.dead_letter
+                sends.append(await producer.send(d.topic, value=d.value, key=d.key, headers=d.headers))
+        partitions = sorted(await producer.partitions_for(self.canonical_topic))
+        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+        for r in routed:
+            key = canonical.key_of(r.canonical)
+            by_partition.setdefault(canonical.partition_of(key, partitions), []).append(
+                (key, canonical.encode(r.canonical))
             )
+        for partition, records in by_partition.items():
+            batch = producer.create_batch()
+            for key, value in records:
+                if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it
+                    sends.append(await producer.send_batch(batch, self.canonical_topic, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)  # a first record always fits
+            sends.append(await producer.send_batch(batch, self.canonical_topic, partition=partition))
         return sends
 
     def _route(self, rec: ConsumerRecord[Any, Any]) -> Routed | None:

@@ -27,6 +27,7 @@ from topologies.naming import VIEWS, view_topic
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 0.5  # a key changed many times in this window is written once
+YIELD_EVERY = 50  # keys rendered and sent between turns of the event loop
 
 
 class ViewPublisher:
@@ -81,6 +82,9 @@ class ViewPublisher:
                     value = encode_record(schema_name(view), record_of(view, item, as_of))
                 future = await producer.send(topic, key=key.encode(), value=value)
                 sends.append((view, key, value is None, future))
+                if len(sends) % YIELD_EVERY == 0:
+                    # let the stages run: a key they change now is dirty again for the next flush
+                    await asyncio.sleep(0)
         results = await asyncio.gather(*(f for *_, f in sends), return_exceptions=True)
         written = 0
         for (view, key, tombstone, _), result in zip(sends, results, strict=True):

@@ -171,3 +171,19 @@ def test_only_member_topics_are_routed() -> None:
         route(
             SourceRef("bluelight.view.category-spend.v1", 0, 0), None, b"", map_classification, normalise_code
         )
+
+
+@pytest.mark.parametrize("partitions", [[0], [0, 1, 2], list(range(12))])
+def test_canonical_partition_is_the_one_the_clients_default_partitioner_picks(partitions: list[int]) -> None:
+    # ingest writes canonical batches per partition itself; an entity must land where a keyed
+    # send would have put it, or its records would split across partitions after an upgrade
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from streams.canonical import entity_key, partition_of
+    from streams.facts import EntityRef
+
+    keys = [entity_key(EntityRef(f"member-{i % 7}", "purchase-order", f"PO-{i}")) for i in range(500)]
+    for key in keys:
+        assert partition_of(key, partitions) == DefaultPartitioner()(key, partitions, partitions)
+    if len(partitions) > 1:
+        assert len({partition_of(k, partitions) for k in keys}) == len(partitions)
