@@ -10,24 +10,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from topology_support import BLUELIGHT, Worker, running_worker
 
 from bluelight.settings import KafkaConnection, load_settings
 from schemas.models import (
@@ -49,8 +45,6 @@ from topologies.apply import ensure_member_topics
 from topologies.naming import dlq_topic, member_topic, view_topic
 
 pytestmark = pytest.mark.kafka
-ROOT = Path(__file__).resolve().parents[2]
-BLUELIGHT = str(Path(sys.executable).parent / "bluelight")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
@@ -132,72 +126,10 @@ def bad_total(member: str, entity: str, ch: str) -> bytes:
 # --- the worker as a subprocess ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[bytes]
-    http: str
-    log: Path
-
-    def get(self, path: str) -> tuple[int, Any]:
-        try:
-            with urllib.request.urlopen(f"http://{self.http}{path}", timeout=10) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
-
-    def wait_for(self, path: str, predicate: Any, timeout: float = 90.0) -> Any:
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"worker exited ({self.process.returncode}):\n{self.tail()}")
-            try:
-                status, body = self.get(path)
-                last = (status, body)
-                if predicate(status, body):
-                    return body
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"timed out waiting for {path}; last answer {last}\n{self.tail()}")
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
 @pytest.fixture(scope="module")
 def worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    home = tmp_path_factory.mktemp("worker")
-    http = f"127.0.0.1:{_free_port()}"
-    env = {
-        **os.environ,
-        "BLUELIGHT_BOOTSTRAP": kafka_bootstrap,
-        "BLUELIGHT_HTTP": http,
-        "BLUELIGHT_STATE_DIR": str(home / "state"),
-    }
-    log = home / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [BLUELIGHT, "worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    w = Worker(process, http, log)
-    try:
-        w.wait_for("/health", lambda status, body: status == 200, timeout=120)
+    with running_worker({"BLUELIGHT_BOOTSTRAP": kafka_bootstrap}, tmp_path_factory.mktemp("worker")) as w:
         yield w
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            assert process.wait(timeout=30) == 0, f"the worker did not stop cleanly:\n{w.tail()}"
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
 
 
 def views_get(worker: Worker, *args: str) -> subprocess.CompletedProcess[str]:

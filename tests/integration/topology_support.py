@@ -170,10 +170,12 @@ def running_worker(env: dict[str, str], workdir: Path) -> Iterator[Worker]:
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            code = process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            raise
+    assert code == 0, f"the worker did not stop cleanly ({code}):\n{worker.tail()}"
 
 
 def purchase_order(member: str, entity: str, *, claimed_member: str | None = None) -> bytes:

@@ -19,18 +19,11 @@ from streams.metrics import HubMetrics
 from streams.route import route
 from streams.stage import ViewsStage
 from streams.views.index import ViewIndex
-from tests.oracle import Categories, Sent, diff_view, expected_views, normalise_served
+from tests.oracle import KEY_FIELD, Categories, Sent, diff_view, expected_views, normalise_served
 from tests.oracle_gen import Plan, generate
 from topologies.naming import VIEWS, member_topic
 
 AS_OF = date(2026, 8, 31)
-KEY_FIELD = {
-    "category-spend": "category",
-    "supplier-exposure": "supplier_key",
-    "contract-pipeline": "category",
-    "price-benchmark": "key",
-    "member-activity": "member_id",
-}
 PLAN = Plan(members=("kent-police", "wiltshire-fire", "t-stage"), orders=25, contracts=10, suppliers=5)
 SENT = generate(11, PLAN)
 
