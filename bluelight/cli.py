@@ -11,6 +11,7 @@ import importlib
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from bluelight.settings import HubSettings, load_settings
 
@@ -91,7 +92,20 @@ def cli(
 
     Start with `bluelight demo`, or `bluelight kafka up` then `bluelight worker`.
     """
-    ctx.obj = load_settings(env_file, bootstrap=bootstrap, http=http_addr, state_dir=state_dir)
+    try:
+        ctx.obj = load_settings(env_file, bootstrap=bootstrap, http=http_addr, state_dir=state_dir)
+    except ValidationError as exc:
+        raise click.UsageError(settings_problem(exc)) from None
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """Which settings are wrong and why, named as users set them (BLUELIGHT_* variables)."""
+    lines = ["bad settings:"]
+    for error in exc.errors(include_url=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  BLUELIGHT_{name}={error.get('input')!r}: {error['msg']}")
+    lines.append("Fix them in the environment, the --env-file file or the flags.")
+    return "\n".join(lines)
 
 
 def settings_of(ctx: click.Context) -> HubSettings:

@@ -32,6 +32,7 @@ Examples:
   bluelight worker
   BLUELIGHT_HTTP=127.0.0.1:6070 bluelight worker
   bluelight --env-file admin.env worker     # a secured cluster
+  BLUELIGHT_FETCH_WAIT_MS=5 bluelight worker  # lower latency, more fetch requests
 """,
 )
 @click.option(
