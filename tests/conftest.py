@@ -17,9 +17,10 @@ from bluelight.settings import load_settings
 from deploy import broker
 from deploy.broker import BrokerInfo
 from deploy.errors import DeployError
+from tests import ports
 
-PLAINTEXT_PORT = 9092
-SECURE_PORT = 9392
+PLAINTEXT_PORT = ports.PLAINTEXT
+SECURE_PORT = ports.SECURE
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import pytest
 from bluelight.settings import load_settings
 from deploy import broker
 from deploy.broker import BrokerInfo
+from tests import ports
 from tests.hub_run import (
     Worker,
     check_dead_letters,
@@ -37,7 +38,7 @@ from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, summary
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-PORT = 9992
+PORT = ports.BOUNCE
 SEED = 8
 MEMBERS = DEFAULT_MEMBERS
 PLAN = Plan(members=MEMBERS, orders=80, contracts=25, suppliers=10, invalid_per_member=12)

@@ -27,10 +27,11 @@ from bluelight.settings import HubSettings, load_settings
 from deploy import broker
 from schemas.serde import decode_record
 from streams.synthetic import MEMBERS, expected_activity, generate
+from tests import ports
 from topologies.admin import connect
 from topologies.naming import VIEWS, view_topic
 
-PORT = 9892  # the demo's own broker (9092 is shared, 9392 secure, 9492/9692 other tests)
+PORT = ports.DEMO  # the demo's own broker (9092 is shared, 9392 secure, 9492/9692 other tests)
 SEED, SCALE, TODAY = 11, 0.1, date(2026, 3, 31)
 BLUELIGHT = str(Path(sys.executable).with_name("bluelight"))
 HEADINGS = (

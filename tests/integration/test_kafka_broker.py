@@ -14,12 +14,13 @@ from bluelight.cli import cli
 from bluelight.settings import load_settings
 from deploy import broker
 from deploy.broker import BrokerInfo
+from tests import ports
 
 pytestmark = pytest.mark.kafka
 
 
 async def test_plaintext_round_trip(kafka_bootstrap: str) -> None:
-    assert kafka_bootstrap == "127.0.0.1:9092"
+    assert kafka_bootstrap == f"127.0.0.1:{ports.PLAINTEXT}"
     topic = f"test.kafka.roundtrip.{uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
@@ -57,21 +58,21 @@ async def test_plaintext_round_trip(kafka_bootstrap: str) -> None:
 
 
 def test_status_reports_the_broker_up(kafka_broker: BrokerInfo) -> None:
-    result = CliRunner().invoke(cli, ["kafka", "status", "--port", "9092"])
+    result = CliRunner().invoke(cli, ["kafka", "status", "--port", str(ports.PLAINTEXT)])
     assert result.exit_code == 0, result.output
-    assert "port 9092: up - Kafka 4.1.1, 1 node, PLAINTEXT" in result.output
+    assert f"port {ports.PLAINTEXT}: up - Kafka 4.1.1, 1 node, PLAINTEXT" in result.output
     assert "answers, sees brokers [1]" in result.output
     assert str(kafka_broker.node(1).log) in result.output
 
 
 def test_up_again_is_a_no_op(kafka_broker: BrokerInfo) -> None:
     before = kafka_broker.node(1).pid
-    again = broker.ensure_up(load_settings(), 9092)
+    again = broker.ensure_up(load_settings(), ports.PLAINTEXT)
     assert not again.started
     assert again.node(1).pid == before
-    result = CliRunner().invoke(cli, ["kafka", "up"])
+    result = CliRunner().invoke(cli, ["kafka", "up", "--port", str(ports.PLAINTEXT)])
     assert result.exit_code == 0, result.output
-    assert "already running on 127.0.0.1:9092" in result.output
+    assert f"already running on 127.0.0.1:{ports.PLAINTEXT}" in result.output
 
 
 def test_broker_log_is_where_up_says(kafka_broker: BrokerInfo) -> None:
@@ -81,6 +82,7 @@ def test_broker_log_is_where_up_says(kafka_broker: BrokerInfo) -> None:
 
 
 def test_status_fails_where_no_broker_runs(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--state-dir", str(tmp_path), "kafka", "status", "--port", "9592"])
+    args = ["--state-dir", str(tmp_path), "kafka", "status", "--port", str(ports.DEPLOY)]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
-    assert "port 9592: no cluster" in result.output
+    assert f"port {ports.DEPLOY}: no cluster" in result.output

@@ -15,10 +15,11 @@ from bluelight.cli import cli
 from bluelight.settings import HubSettings, load_settings
 from deploy import broker
 from deploy.broker import BrokerInfo
+from tests import ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-PORT = 9592  # nodes on 9592, 9692, 9792; controllers on +1
+PORT = ports.DEPLOY  # nodes on 9592, 9692, 9792; controllers on +1
 
 
 @pytest.fixture
@@ -54,8 +55,8 @@ async def partitions(admin: AIOKafkaAdminClient, topic: str) -> list[dict[str, o
 
 
 async def test_a_killed_node_loses_no_acknowledged_record(settings: HubSettings, cluster: BrokerInfo) -> None:
-    assert cluster.bootstrap == "127.0.0.1:9592,127.0.0.1:9692,127.0.0.1:9792"
-    assert [n.port for n in cluster.nodes] == [9592, 9692, 9792]
+    assert cluster.bootstrap == f"127.0.0.1:{PORT},127.0.0.1:{PORT + 100},127.0.0.1:{PORT + 200}"
+    assert [n.port for n in cluster.nodes] == [PORT, PORT + 100, PORT + 200]
     topic = f"test.kafka.cluster.{uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
     await admin.start()

@@ -13,8 +13,9 @@ from bluelight.cli import cli
 from bluelight.settings import load_settings
 from deploy import broker, jars
 from deploy.errors import DeployError
+from tests import ports
 
-PORT = 9592  # a port of the deploy tests; each test here uses its own state dir
+PORT = ports.DEPLOY  # a port of the deploy tests; each test here uses its own state dir
 
 
 def script(path: Path, body: str) -> Path:

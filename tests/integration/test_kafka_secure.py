@@ -17,16 +17,17 @@ from bluelight.cli import cli
 from bluelight.settings import KafkaConnection, load_settings
 from deploy.broker import BrokerInfo
 from deploy.health import probe_node
+from tests import ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.secure]
 
 
 def test_fixture_gives_the_admin_connection(secure_kafka: BrokerInfo) -> None:
-    assert secure_kafka.bootstrap == "127.0.0.1:9392"
+    assert secure_kafka.bootstrap == f"127.0.0.1:{ports.SECURE}"
     assert secure_kafka.username == "admin"
     assert len(secure_kafka.password) >= 32
     assert secure_kafka.env == {
-        "BLUELIGHT_BOOTSTRAP": "127.0.0.1:9392",
+        "BLUELIGHT_BOOTSTRAP": f"127.0.0.1:{ports.SECURE}",
         "BLUELIGHT_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
         "BLUELIGHT_SASL_MECHANISM": "SCRAM-SHA-512",
         "BLUELIGHT_SASL_USERNAME": "admin",
@@ -112,10 +113,10 @@ def test_passwords_stay_private(secure_kafka: BrokerInfo) -> None:
 
 def test_up_secure_prints_and_writes_the_admin_settings(secure_kafka: BrokerInfo, tmp_path: Path) -> None:
     env_file = tmp_path / "admin.env"
-    args = ["kafka", "up", "--secure", "--port", "9392", "--env-file", str(env_file)]
+    args = ["kafka", "up", "--secure", "--port", str(ports.SECURE), "--env-file", str(env_file)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "already running on 127.0.0.1:9392" in result.output
+    assert f"already running on 127.0.0.1:{ports.SECURE}" in result.output
     assert f"BLUELIGHT_SASL_PASSWORD={secure_kafka.password}" in result.output
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     settings = load_settings(env_file)  # what `bluelight --env-file admin.env ...` does
@@ -123,6 +124,6 @@ def test_up_secure_prints_and_writes_the_admin_settings(secure_kafka: BrokerInfo
 
 
 def test_secure_port_refuses_a_plaintext_up(secure_kafka: BrokerInfo) -> None:
-    result = CliRunner().invoke(cli, ["kafka", "up", "--port", "9392"])
+    result = CliRunner().invoke(cli, ["kafka", "up", "--port", str(ports.SECURE)])
     assert result.exit_code == 1
     assert "not 1 node, PLAINTEXT" in result.output

@@ -10,10 +10,11 @@ import pytest
 
 from bluelight.settings import HubSettings, load_settings
 from deploy import broker, process
+from tests import ports
 
 pytestmark = pytest.mark.kafka
 
-PORT = 9592  # a deploy-test port; this test's own state dir
+PORT = ports.DEPLOY  # a deploy-test port; this test's own state dir
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from deploy.broker import BrokerInfo
+from tests import ports
 from tests.hub_run import (
     Worker,
     check_dead_letters,
@@ -34,7 +35,7 @@ from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, summary
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-PORT = 9492
+PORT = ports.ORACLE
 SEED = 20261128
 MEMBERS = (*DEFAULT_MEMBERS, "london-fire")  # london-fire: a LOCAL map, though not in members.yaml
 PLAN = Plan(members=MEMBERS, orders=170, contracts=50, suppliers=20, invalid_per_member=20)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from deploy.broker import BrokerInfo
+from tests import ports
 from tests.hub_run import (
     Worker,
     activity_received,
@@ -39,7 +40,7 @@ from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, summary
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-PORT = 9492
+PORT = ports.ORACLE
 SEED = 606
 MEMBERS = (*DEFAULT_MEMBERS, "london-fire")
 PLAN = Plan(members=MEMBERS, orders=110, contracts=35, suppliers=15, invalid_per_member=16)
