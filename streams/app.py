@@ -1,13 +1,17 @@
-"""The worker's faust application: the views stage, its tables, HTTP, and the services beside it.
+"""The worker's faust application: two stages, their tables, the read model, HTTP, and the services beside it.
 
 Data flow (docs/streams.md): member topics -> ``Ingest`` (plain aiokafka, pattern subscribed)
--> ``bluelight.hub.canonical.v1`` -> the ``apply-canonical`` agent -> the ``entity-state``
-and ``rejections`` tables (changelog-backed, ``memory://`` store, recovered from the
-changelogs at start) -> the view index -> HTTP ``/views`` and the view topics.
+-> ``bluelight.hub.canonical.v1`` (keyed by entity) -> stage one, the ``apply-canonical``
+agent: the ``entity-state`` and ``rejections`` tables -> ``bluelight.hub.contributions.v1``
+(keyed by view key) -> stage two, the ``fold-contributions`` agent: the ``view-parts`` table
+and the view index of the keys this worker owns -> the view topics -> every worker's read
+model -> HTTP ``/views``.
 
-``create_app(settings)`` builds everything and does no work at import. Faust is told to
-declare nothing (the topology creates every topic, ``topologies.apply.ensure_hub_topics``),
-to serve no ``/table``, ``/router``, stats or graph pages, and to create no reply topic.
+Tables live in RocksDB under the state dir (a restart recovers only what its store lacks),
+each with one standby replica on another worker. ``create_app(settings)`` builds everything
+and does no work at import. Faust is told to declare nothing (the topology creates every
+topic, ``topologies.apply.ensure_hub_topics``), to serve no ``/table``, ``/router``, stats or
+graph pages, and to create no reply topic.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -29,23 +34,33 @@ from bluelight.settings import HubSettings
 from streams import heap
 from streams.derive import Categorise, Normalise
 from streams.durable import HubApp
+from streams.fold import FoldStage, contribution_of
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
 from streams.publish import FLUSH_EVERY_S, ViewPublisher
-from streams.stage import ViewsStage
+from streams.readmodel import ReadModel, ReadModelFeed
+from streams.stage import EntityStage
 from streams.views.index import ViewIndex
-from streams.web import Answer, item_answer, view_answer
-from topologies.naming import HUB_APP_ID, hub_changelog_topic, hub_topic
+from streams.web import Answer, check_view_request, item_answer, parse_as_of
+from topologies.naming import HUB_APP_ID, VIEWS, hub_changelog_topic, hub_topic
 
 log = logging.getLogger(__name__)
 
 ENTITY_TABLE = "entity-state"
 REJECTION_TABLE = "rejections"
+PARTS_TABLE = "view-parts"
 DEFAULT_PARTITIONS = 3  # the topology's hub-stream plan; the worker passes the real count
 RESEEK_EVERY_S = 2.0
 CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
 CANONICAL = hub_topic("canonical")
+CONTRIBUTIONS = hub_topic("contributions")
+# A worker that dies is noticed by the group after this long; its partitions then move to the
+# others. faust's default (60 s) left the views stage without an owner for a minute after a
+# SIGKILL; heartbeats every 2 s keep a live worker well inside 10 s (docs/streams.md).
+SESSION_TIMEOUT_S = 10.0
+HEARTBEAT_S = 2.0
+STANDBY_REPLICAS = 1
 
 
 @dataclass
@@ -56,11 +71,26 @@ class Hub:
     app: HubApp
     metrics: HubMetrics
     index: ViewIndex
-    stage: ViewsStage
+    stage: EntityStage
+    fold: FoldStage
     ingest: Ingest
+    model: ReadModel
+    feed: ReadModelFeed
     publisher: ViewPublisher
+    partitions: int
     services: list[Service] = field(default_factory=list)
-    ready: bool = False  # the index has been rebuilt from the recovered tables
+    folded: bool = False  # stage two's index has been rebuilt after the first recovery
+    rebuilds: int = 0  # how often: the publisher reconciles after each
+
+    @property
+    def ready(self) -> bool:
+        """The read model has caught up with the view topics: every view answers in full."""
+        return self.model.ready
+
+    def owned(self) -> tuple[set[int], int]:
+        """The contribution partitions this worker folds now, and how many there are."""
+        actives = self.app.assignor.assigned_actives()
+        return {tp.partition for tp in actives if tp.topic == CONTRIBUTIONS}, self.partitions
 
 
 def create_app(settings: HubSettings) -> faust.App:
@@ -76,7 +106,7 @@ def build_hub(
     categorise: Categorise | None = None,
     normalise: Normalise | None = None,
 ) -> Hub:
-    """Wire the worker: faust app, tables, agent, pages, ingest and the view publisher."""
+    """Wire the worker: faust app, tables, both agents, pages, ingest, read model and publisher."""
     if categorise is None or normalise is None:
         from streams.categories import map_classification, normalise_code
 
@@ -88,54 +118,86 @@ def build_hub(
     metrics = HubMetrics.create(registry if registry is not None else CollectorRegistry())
     app = HubApp(
         HUB_APP_ID,
-        source_topics=frozenset({CANONICAL}),
+        source_topics=frozenset({CANONICAL, CONTRIBUTIONS}),
         fetch=(settings.fetch_wait_ms, settings.fetch_min_bytes),
         **faust_settings(settings, partitions),
     )
 
-    canonical_topic = app.topic(
-        CANONICAL,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=partitions,
-    )
+    canonical_topic = _raw_topic(app, CANONICAL, partitions)
+    contributions_topic = _raw_topic(app, CONTRIBUTIONS, partitions)
     entities = _table(app, ENTITY_TABLE, partitions)
     rejections = _table(app, REJECTION_TABLE, partitions)
+    parts = _table(app, PARTS_TABLE, partitions)
 
     index = ViewIndex()
-    stage = ViewsStage(entities, rejections, index, metrics)
+    stage = EntityStage(entities, rejections, metrics)
+    fold = FoldStage(parts, index)
+    model = ReadModel()
     ingest = Ingest(settings, metrics, categorise, normalise)
-    publisher = ViewPublisher(settings, index, metrics)
-    hub = Hub(settings, app, metrics, index, stage, ingest, publisher)
-    hub.services = [IngestService(ingest), PublisherService(hub)]
+    hub = Hub(
+        settings,
+        app,
+        metrics,
+        index,
+        stage,
+        fold,
+        ingest,
+        model,
+        ReadModelFeed(settings, model, wait_ms=settings.fetch_wait_ms),
+        cast(ViewPublisher, None),
+        partitions,
+    )
+    hub.publisher = ViewPublisher(settings, index, model, metrics, hub.owned)
+    hub.services = [IngestService(ingest), ReadModelService(hub), PublisherService(hub)]
 
     async def rebuild() -> None:
-        stage.rebuild()
+        fold.rebuild()
         heap.sweep()  # the restored state is old from here on: no collection scans it again
-        hub.ready = True
+        hub.rebuilds += 1
+        hub.folded = True
 
     # faust runs each table's recovery-completed step in table order; the last table's callback
-    # sees both tables recovered and pruned of partitions this worker no longer holds
-    rejections.on_recover(rebuild)
+    # sees every table recovered and pruned of partitions this worker no longer holds
+    parts.on_recover(rebuild)
+
+    def admitted(event: Any) -> bool:
+        m = event.message
+        verdict = app.gate.admit((m.topic, m.partition), m.offset, time.monotonic())
+        if verdict != "apply":
+            metrics.refused.labels(verdict).inc()
+            return False
+        return True
 
     @app.agent(canonical_topic, name="apply-canonical", concurrency=1)
     async def apply_canonical(stream: faust.StreamT) -> None:
         # Acknowledged by hand: a record the gate refuses is neither applied nor acknowledged,
         # so faust cannot commit past it and it is read again, in order (streams/gate.py).
         async for event in cast(faust.Stream, stream).noack().events():
-            m = event.message
-            verdict = app.gate.admit(m.partition, m.offset, time.monotonic())
-            if verdict != "apply":
-                metrics.refused.labels(verdict).inc()
+            if not admitted(event):
                 continue
             # Nothing may escape this loop: an exception unwinding it acks the event (faust #527).
             try:
-                stage.apply(event.value)
+                _, sends = stage.apply(event.value)
+                for c in sends:
+                    key, value = contribution_of(c)
+                    await contributions_topic.send(key=key, value=value)
             except Exception:
+                m = event.message
                 log.exception("views: %s[%d] offset=%d could not be applied", m.topic, m.partition, m.offset)
                 metrics.faults.labels("views").inc()
+            event.ack()
+
+    @app.agent(contributions_topic, name="fold-contributions", concurrency=1)
+    async def fold_contributions(stream: faust.StreamT) -> None:
+        async for event in cast(faust.Stream, stream).noack().events():
+            if not admitted(event):
+                continue
+            try:
+                fold.apply(event.value)
+            except Exception:
+                m = event.message
+                log.exception("views: %s[%d] offset=%d could not be folded", m.topic, m.partition, m.offset)
+                metrics.faults.labels("fold").inc()
             event.ack()
 
     @app.timer(heap.SWEEP_EVERY_S)
@@ -146,25 +208,41 @@ def build_hub(
     @app.timer(RESEEK_EVERY_S)
     async def reread_refused() -> None:
         # partitions whose refused records were not followed by progress: read them again
-        for partition, offset in app.gate.stuck(time.monotonic(), RESEEK_EVERY_S).items():
-            log.warning(
-                "views: %s[%d] is behind refused records; seeking back to %d", CANONICAL, partition, offset
-            )
+        for (topic, partition), offset in app.gate.stuck(time.monotonic(), RESEEK_EVERY_S).items():
+            log.warning("views: %s[%d] is behind refused records; seeking to %d", topic, partition, offset)
             try:
-                await app.consumer.seek(TP(CANONICAL, partition), offset)
+                await app.consumer.seek(TP(topic, partition), offset)
             except Exception:  # e.g. revoked meanwhile; the next report retries
-                log.exception("views: seeking %s[%d] back failed", CANONICAL, partition)
+                log.exception("views: seeking %s[%d] back failed", topic, partition)
 
     _add_pages(hub)
     return hub
+
+
+def _raw_topic(app: faust.App, name: str, partitions: int) -> Any:
+    """A hub stream read and written as raw bytes (decoded in the agents, never by faust)."""
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+    )
 
 
 def faust_settings(settings: HubSettings, partitions: int) -> dict[str, Any]:
     """The faust configuration of the worker."""
     conf: dict[str, Any] = {
         "broker": [f"kafka://{server.strip()}" for server in settings.bootstrap.split(",")],
-        "store": "memory://",
+        # RocksDB (the rocksdict driver) under the state dir: a restart recovers only what the
+        # changelogs hold beyond the store's own offsets; a standby replica of every table
+        # partition on another worker makes a takeover short
+        "store": "rocksdb://",
         "datadir": str(settings.state_dir / "worker"),
+        "table_standby_replicas": STANDBY_REPLICAS,
+        "broker_session_timeout": SESSION_TIMEOUT_S,
+        "broker_heartbeat_interval": HEARTBEAT_S,
         "topic_partitions": partitions,
         "topic_allow_declare": False,
         "reply_create_topic": False,
@@ -220,6 +298,7 @@ def _table(app: faust.App, name: str, partitions: int) -> Any:
         value_type=bytes,
         partitions=partitions,
         changelog_topic=changelog,
+        options={"driver": "rocksdict"},
     )
 
 
@@ -235,32 +314,42 @@ def _add_pages(hub: Hub) -> None:
     @app.page("/views/{view}")
     class ViewPage(View):
         async def get(self, request: Request, view: str) -> Response:
-            return respond(self, view_answer(hub.index, view, request.query.get("as_of"), hub.ready))
+            raw = request.query.get("as_of")
+            problem = check_view_request(view, raw, hub.ready)
+            if problem is not None:
+                return respond(self, problem)
+            text = hub.model.view_text(view, parse_as_of(raw))  # rendered once per change
+            return self.text(text, content_type="application/json")
 
     @app.page("/views/{view}/{key:.+}")
     class ItemPage(View):
         async def get(self, request: Request, view: str, key: str) -> Response:
-            return respond(self, item_answer(hub.index, view, key, request.query.get("as_of"), hub.ready))
+            return respond(self, item_answer(hub.model, view, key, request.query.get("as_of"), hub.ready))
 
     @app.page("/health")
     class HealthPage(View):
         async def get(self, request: Request) -> Response:
             buffer = hub.app.producer.buffer
+            expected = hub.app.gate.expected or {}
             body = {
                 "status": "ok" if hub.ready else "recovering",
                 "views_ready": hub.ready,
+                "folded": hub.folded,
+                "owned_partitions": sorted(hub.owned()[0]),
                 "ingested_records": hub.ingest.records_done,
                 "applied_records": hub.stage.records_applied,
+                "folded_records": hub.fold.records_applied,
+                "view_records_read": hub.model.records_read,
                 "table_writes_unsent": getattr(buffer, "unsent", buffer.size),
-                # the next canonical offset the views stage will apply, per partition
-                "canonical_next": hub.app.gate.expected,
+                # the next offset each stage will apply, per source partition
+                "next_offsets": {f"{t}[{p}]": o for (t, p), o in sorted(expected.items())},
             }
             return respond(self, Answer(200 if hub.ready else 503, body))
 
     @app.page("/metrics")
     class MetricsPage(View):
         async def get(self, request: Request) -> Response:
-            hub.stage.report()
+            report(hub)
             # aiohttp refuses a charset inside content_type; the header carries it whole
             text = generate_latest(hub.metrics.registry)
             return self.bytes(text, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -294,6 +383,42 @@ class IngestService(Service):
         await self.ingest.close()
 
 
+class ReadModelService(Service):
+    """Keeps the read model current from the view topics for the life of the worker."""
+
+    def __init__(self, hub: Hub, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hub = hub
+
+    async def on_start(self) -> None:
+        """Connect the read model's consumer."""
+        await self.hub.feed.start()
+
+    @Service.task
+    async def _run(self) -> None:
+        try:
+            await self.hub.feed.run()
+        except Exception as exc:
+            log.exception("read model stopped")
+            await self.crash(exc)
+
+    async def on_stop(self) -> None:
+        """Disconnect."""
+        await self.hub.feed.close()
+
+
+def report(hub: Hub) -> None:
+    """Refresh the gauges derived from the views (item counts, newest event age)."""
+    now = datetime.now(UTC)
+    for view in VIEWS:
+        hub.metrics.view_items.labels(view).set(hub.model.size(view))
+    for member, item in hub.model.views["member-activity"].items():
+        last = item.get("last_event_at")
+        if last:
+            age = (now - datetime.fromisoformat(last.replace("Z", "+00:00"))).total_seconds()
+            hub.metrics.newest_event_age.labels(member).set(age)
+
+
 class PublisherService(Service):
     """Flushes dirty view keys to the view topics every FLUSH_EVERY_S once the views are ready."""
 
@@ -307,13 +432,19 @@ class PublisherService(Service):
 
     @Service.task
     async def _flush(self) -> None:
+        reconciled = 0  # the rebuild last reconciled after
         while not self.should_stop:
             await self.sleep(FLUSH_EVERY_S)
-            if not self.hub.ready:
+            hub = self.hub
+            if not (hub.folded and hub.ready):
                 continue
             try:
-                await self.hub.publisher.flush()
-                self.hub.stage.report()
+                if reconciled != hub.rebuilds:
+                    reconciled = hub.rebuilds
+                    marked = hub.publisher.reconcile()
+                    log.info("views: %d keys of this worker's partitions to tombstone", marked)
+                await hub.publisher.flush()
+                report(hub)
             except Exception:
                 log.exception("views: publishing to the view topics failed; retrying")
                 await self.sleep(2.0)

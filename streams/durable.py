@@ -113,7 +113,7 @@ class HubApp(faust.App):
             positions = await source_positions(consumer, self.source_topics)
             # armed first, then every source partition sought to where it says: whatever
             # arrived while it was closed, or arrives from a stale position, is read again
-            self.gate.arm({tp.partition: offset for tp, offset in positions.items()})
+            self.gate.arm({(tp.topic, tp.partition): offset for tp, offset in positions.items()})
             if positions:
                 await consumer.seek_wait(positions)
 

@@ -11,7 +11,7 @@ refuses everything else. Refused records are not acknowledged, so faust never co
 them; a partition whose refused records are not followed by progress is reported as stuck,
 and the worker seeks it back to the expected offset so they are read again, in order.
 
-The canonical topic's offsets are contiguous (one idempotent, non-transactional writer, no
+The source topics' offsets are contiguous (one idempotent, non-transactional writer, no
 compaction), so "the next offset" is always ``last + 1``.
 """
 
@@ -20,24 +20,25 @@ from __future__ import annotations
 from typing import Literal
 
 Verdict = Literal["apply", "behind", "ahead", "closed"]
+Source = tuple[str, int]  # (topic, partition)
 
 
 class SourceGate:
-    """Per-partition expected offsets of the source topic; closed until armed."""
+    """Per-partition expected offsets of the source topics; closed until armed."""
 
     def __init__(self) -> None:
-        self.expected: dict[int, int] | None = None
-        self.refused_since: dict[int, float] = {}  # partition -> first refusal since progress
+        self.expected: dict[Source, int] | None = None
+        self.refused_since: dict[Source, float] = {}  # partition -> first refusal since progress
 
     def close(self) -> None:
         """Refuse everything (a seek or a rebalance is under way)."""
         self.expected = None
 
-    def arm(self, positions: dict[int, int]) -> None:
+    def arm(self, positions: dict[Source, int]) -> None:
         """Open at these positions (partition -> the offset faust will deliver next)."""
         self.expected = dict(positions)
 
-    def admit(self, partition: int, offset: int, now: float) -> Verdict:
+    def admit(self, partition: Source, offset: int, now: float) -> Verdict:
         """Whether the record at ``offset`` is the next one to apply (and if so, advance)."""
         verdict: Verdict
         if self.expected is None or partition not in self.expected:
@@ -52,7 +53,7 @@ class SourceGate:
             self.refused_since.setdefault(partition, now)
         return verdict
 
-    def stuck(self, now: float, patience: float) -> dict[int, int]:
+    def stuck(self, now: float, patience: float) -> dict[Source, int]:
         """Partitions refused ``patience`` seconds ago without progress since: where to seek.
 
         Each is reported once per ``patience`` (its clock restarts), so a seek has time to land.

@@ -1,10 +1,14 @@
-"""The view topics: the latest item of every view key, Avro single-object encoded.
+"""The view topics: the latest item of every view key this worker owns, Avro single-object encoded.
 
-Keys touched since the last flush are re-rendered and written every ``FLUSH_EVERY_S``
-(a key whose item disappeared gets a tombstone); contract-pipeline's buckets depend on
-today, so the whole view is re-sent when the date changes. At start, the keys already on
-each (compacted) topic are read back and re-sent once the views are rebuilt, which
-tombstones any item that went away while the worker was down or crashed mid-flush.
+Stage two is partitioned by view key, so each worker renders, and writes, only the keys of the
+contribution partitions it holds; together the workers cover every key, and each item on a
+topic is whole (all the parts of a key meet in one partition). Keys touched since the last
+flush are re-rendered and written every ``FLUSH_EVERY_S`` (a key whose item disappeared gets a
+tombstone), unless the topic already holds the same item (the read model says what it holds).
+contract-pipeline's buckets depend on today, so the whole owned view is re-sent when the date
+changes. After every rebuild of stage two (a start, a rebalance) :meth:`reconcile` marks for a
+tombstone every key the topics hold in the worker's partitions that the rebuilt index lacks,
+which clears what went away while no worker wrote that partition.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from bluelight.settings import HubSettings
 from schemas.serde import encode_record
+from streams.canonical import partition_of
+from streams.contributions import record_key
 from streams.metrics import HubMetrics
+from streams.readmodel import ReadModel
 from streams.views.index import ViewIndex
 from streams.views.records import record_of, schema_name
 from streams.web import today
@@ -26,27 +33,33 @@ from topologies.naming import VIEWS, view_topic
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY_S = 0.5  # a key changed many times in this window is written once
+FLUSH_EVERY_S = 0.2  # a key changed many times in this window is written once
 YIELD_EVERY = 50  # keys rendered and sent between turns of the event loop
 
 
 class ViewPublisher:
-    """Writes dirty view keys to the view topics."""
+    """Writes the dirty view keys of the partitions this worker owns to the view topics."""
 
     def __init__(
         self,
         settings: HubSettings,
         index: ViewIndex,
+        model: ReadModel,
         metrics: HubMetrics,
+        owned: Callable[[], tuple[set[int], int]],
         clock_date: Callable[[], date] = today,
     ) -> None:
         self.settings = settings
         self.index = index
+        self.model = model
         self.metrics = metrics
+        self.owned = owned  # (contribution partitions held, partition count)
         self.clock_date = clock_date
         self._producer: AIOKafkaProducer | None = None
         self._day: date | None = None
-        self._reconciled = False
+        # what this worker last wrote per key (a hash of the record; None: a tombstone), so a
+        # key set back to what the topic holds is still written when the read model lags
+        self.sent: dict[str, dict[str, int | None]] = {view: {} for view in VIEWS}
 
     async def start(self) -> None:
         """Connect the producer."""
@@ -60,13 +73,23 @@ class ViewPublisher:
         if self._producer is not None:
             await self._producer.stop()
 
+    def reconcile(self) -> int:
+        """Mark for a tombstone what the topics hold in owned partitions but the index lacks."""
+        mine, count = self.owned()
+        self.sent = {view: {} for view in VIEWS}  # another worker may have written since
+        marked = 0
+        for view in VIEWS:
+            present = set(self.index.keys(view))
+            for key in self.model.keys(view):
+                if key not in present and partition_of(record_key(view, key), range(count)) in mine:
+                    self.index.dirty[view].add(key)
+                    marked += 1
+        return marked
+
     async def flush(self) -> int:
-        """Write every dirty key; returns how many records were written."""
+        """Write every dirty key this worker owns; returns how many records were written."""
         producer = self._require_producer()
-        if not self._reconciled:
-            for view, keys in (await self.existing_keys()).items():
-                self.index.dirty[view] |= keys
-            self._reconciled = True
+        mine, count = self.owned()
         as_of = self.clock_date()
         if as_of != self._day:
             self.index.dirty["contract-pipeline"] |= set(self.index.keys("contract-pipeline"))
@@ -75,11 +98,21 @@ class ViewPublisher:
         sends = []
         for view, keys in dirty.items():
             topic = view_topic(view)
+            held, sent = self.model.views[view], self.sent[view]
             for key in sorted(keys):
+                if partition_of(record_key(view, key), range(count)) not in mine:
+                    continue  # another worker's key now (a rebalance moved it)
                 item = self.index.item(view, key, as_of)
                 value = None
                 if item is not None:
                     value = encode_record(schema_name(view), record_of(view, item, as_of))
+                digest = hash(value) if value is not None else None
+                if key in sent:
+                    if sent[key] == digest:
+                        continue  # written already
+                elif item == held.get(key):
+                    continue  # the topic holds this already
+                sent[key] = digest
                 future = await producer.send(topic, key=key.encode(), value=value)
                 sends.append((view, key, value is None, future))
                 if len(sends) % YIELD_EVERY == 0:
@@ -90,53 +123,12 @@ class ViewPublisher:
         for (view, key, tombstone, _), result in zip(sends, results, strict=True):
             if isinstance(result, BaseException):
                 self.index.dirty[view].add(key)  # try again next flush
+                self.sent[view].pop(key, None)
                 log.warning("views: writing %s key %r failed: %r; will retry", view, key, result)
                 continue
             written += 1
             self.metrics.view_records.labels(view, "tombstone" if tombstone else "item").inc()
         return written
-
-    async def existing_keys(self) -> dict[str, set[str]]:
-        """The keys with a live (non-tombstone) record on each view topic, read to its end."""
-        consumer = AIOKafkaConsumer(
-            enable_auto_commit=False, client_id="bluelight-views-reconcile", **self._kafka()
-        )
-        await consumer.start()
-        found: dict[str, set[str]] = {view: set() for view in VIEWS}
-        try:
-            topic_view = {view_topic(v): v for v in VIEWS}
-            # the producer's metadata call is public (the consumer's caches only subscribed topics);
-            # the view topics exist already (ensure_hub_topics), so nothing is auto-created here
-            tps = [
-                TopicPartition(topic, p)
-                for topic in topic_view
-                for p in sorted(await self._require_producer().partitions_for(topic))
-            ]
-            if not tps:
-                return found
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
-            pending = {tp for tp in tps if ends[tp] > 0}
-            while pending:
-                batches = await consumer.getmany(*pending, timeout_ms=1000)
-                for tp, records in batches.items():
-                    keys = found[topic_view[tp.topic]]
-                    for rec in records:
-                        if rec.key is None:
-                            continue
-                        key = rec.key.decode()
-                        if rec.value is None:
-                            keys.discard(key)
-                        else:
-                            keys.add(key)
-                for tp in list(pending):
-                    if await consumer.position(tp) >= ends[tp]:
-                        pending.discard(tp)
-        finally:
-            await consumer.stop()
-        log.info("views: %d keys already on the view topics", sum(len(k) for k in found.values()))
-        return found
 
     def _require_producer(self) -> AIOKafkaProducer:
         if self._producer is None:

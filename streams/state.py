@@ -38,6 +38,14 @@ class EntityState:
     duplicates: int
     newest_published_at: datetime
     offsets: dict[str, int] = field(default_factory=dict)
+    # every (view, view key) this entity has ever contributed to: what a replay withdraws from
+    # where it contributes no more (streams/contributions.py)
+    touched: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def rev(self) -> int:
+        """Records applied to this state: grows with every change (the contribution revision)."""
+        return self.accepted + self.duplicates
 
     def current(self, ref: EntityRef) -> Current:
         """The entity's current state as the views consume it."""
@@ -84,6 +92,7 @@ def apply_event(state: EntityState | None, record: EventRecord) -> tuple[EntityS
             duplicates=state.duplicates,
             newest_published_at=newest,
             offsets=offsets,
+            touched=state.touched,
         )
         return new, "accepted"
     new = replace(state, duplicates=state.duplicates + 1, newest_published_at=newest, offsets=offsets)
@@ -114,6 +123,7 @@ def encode_entity_state(state: EntityState) -> bytes:
             "duplicates": state.duplicates,
             "newest_published_at": state.newest_published_at.isoformat(),
             "offsets": state.offsets,
+            "touched": sorted(state.touched),
         }
     )
 
@@ -130,6 +140,7 @@ def decode_entity_state(family: str, data: bytes) -> EntityState:
         duplicates=int(obj["duplicates"]),
         newest_published_at=datetime.fromisoformat(obj["newest_published_at"]),
         offsets={str(k): int(v) for k, v in obj["offsets"].items()},
+        touched=frozenset((str(v), str(k)) for v, k in obj.get("touched", ())),
     )
 
 

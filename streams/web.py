@@ -11,10 +11,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from streams.views.index import ViewIndex
 from topologies.naming import VIEWS
+
+
+class Views(Protocol):
+    """What the answers read: the read model on the worker, a ViewIndex in tests."""
+
+    def item(self, view: str, key: str, as_of: date) -> dict[str, Any] | None:
+        """One item of a view."""
+
+    def items(self, view: str, as_of: date) -> list[dict[str, Any]]:
+        """Every item of a view, sorted by key."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class _BadRequest(ValueError):
     pass
 
 
-def view_answer(index: ViewIndex, view: str, as_of_param: str | None, ready: bool) -> Answer:
+def view_answer(index: Views, view: str, as_of_param: str | None, ready: bool) -> Answer:
     """``GET /views/<view>``."""
     problem = _check(view, as_of_param, ready)
     if problem is not None:
@@ -60,7 +69,7 @@ def view_answer(index: ViewIndex, view: str, as_of_param: str | None, ready: boo
     return Answer(200, body)
 
 
-def item_answer(index: ViewIndex, view: str, key: str, as_of_param: str | None, ready: bool) -> Answer:
+def item_answer(index: Views, view: str, key: str, as_of_param: str | None, ready: bool) -> Answer:
     """``GET /views/<view>/<key>``."""
     problem = _check(view, as_of_param, ready)
     if problem is not None:
@@ -71,6 +80,16 @@ def item_answer(index: ViewIndex, view: str, key: str, as_of_param: str | None, 
     return Answer(200, item)
 
 
+def parse_as_of(raw: str | None) -> date:
+    """``?as_of=`` as a date (today when absent); call after :func:`check_view_request`."""
+    return _as_of(raw)
+
+
+def check_view_request(view: str, as_of_param: str | None, ready: bool) -> Answer | None:
+    """The error answer for a request that cannot be answered, else ``None``."""
+    return _check(view, as_of_param, ready)
+
+
 def _check(view: str, as_of_param: str | None, ready: bool) -> Answer | None:
     if view not in VIEWS:
         return Answer(404, {"error": f"no view {view!r}; views: {', '.join(VIEWS)}"})
@@ -79,5 +98,5 @@ def _check(view: str, as_of_param: str | None, ready: bool) -> Answer | None:
     except _BadRequest as exc:
         return Answer(400, {"error": str(exc)})
     if not ready:
-        return Answer(503, {"error": "the views are being rebuilt from the changelogs; try again shortly"})
+        return Answer(503, {"error": "the views are being read from the view topics; try again shortly"})
     return None

@@ -163,6 +163,21 @@ class ViewIndex:
         self.activity.setdefault(member, ActivityTotals()).replace(old, part)
         self.dirty["member-activity"].add(member)
 
+    def replace_part(self, view: str, key: str, contributor: str, old: Any, new: Any) -> None:
+        """Make ``new`` (``None``: nothing) what ``contributor`` gives to ``key`` of ``view``.
+
+        ``old`` is the part the index holds for it now (``None``: none); stage two passes the
+        part it had stored, so the index and the parts table never disagree.
+        """
+        if view == "member-activity":
+            # every state always counts towards its member, so a withdrawal only zeroes its part
+            self.set_activity(contributor.encode(), key, new if new is not None else ActivityPart())
+            return
+        index = self._index(view)
+        self.dirty[view] |= index.replace(
+            contributor.encode(), {key: old} if old is not None else {}, {key: new} if new is not None else {}
+        )
+
     def clear(self) -> None:
         """Forget every state (before a rebuild); every key served so far stays dirty.
 

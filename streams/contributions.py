@@ -1,0 +1,212 @@
+"""Contributions: what one entity (or rejection partition) gives to each view key, on the wire.
+
+The two stages of the worker meet here (docs/streams.md, "How data moves"). Stage one is keyed
+by entity: after every change of an entity's state it sends, for each view key the entity
+touches, the entity's new *part* there (or ``None``: it no longer contributes to that key) to
+``bluelight.hub.contributions.v1``, keyed by ``[view, view key]``. Stage two is keyed by view
+key: it keeps the latest part of each contributor under each key and folds them into the view
+items, by replacement, so the views stay exact however often a contribution is re-sent.
+
+Every contribution carries the contributor's *revision*: the number of records applied to its
+state (an entity's accepted + duplicates; a rejection partition's last input offset). It grows
+with every change, and the same revision always carries the same part (the canonical topic is
+applied strictly in offset order), so stage two keeps the part with the highest revision and a
+re-sent or late contribution changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from streams.facts import Current
+from streams.views.category_spend import SpendPart, spend_parts
+from streams.views.contract_pipeline import PipelineRow, pipeline_parts
+from streams.views.member_activity import ActivityPart
+from streams.views.price_benchmark import PricePart, price_parts
+from streams.views.supplier_exposure import ExposurePart, exposure_parts
+
+Part = SpendPart | ExposurePart | PipelineRow | PricePart | ActivityPart
+Slot = tuple[str, str]  # (view, view key)
+
+ACTIVITY = "member-activity"
+
+
+class ContributionError(ValueError):
+    """A contribution record this release cannot read."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One contributor's part under one view key, at one revision (``part`` None: withdrawn)."""
+
+    view: str
+    key: str
+    contributor: str
+    rev: int
+    part: Part | None
+
+    @property
+    def slot(self) -> Slot:
+        """(view, view key): what the record is keyed and partitioned by."""
+        return (self.view, self.key)
+
+
+def entity_parts(current: Current) -> dict[Slot, Part]:
+    """Every part an entity's current state gives to the four entity views."""
+    out: dict[Slot, Part] = {}
+    for view, parts_of in _ENTITY_VIEWS:
+        for key, part in parts_of(current).items():
+            out[(view, key)] = part
+    return out
+
+
+def _spend(current: Current) -> dict[str, Any]:
+    return spend_parts(current)
+
+
+def _exposure(current: Current) -> dict[str, Any]:
+    return exposure_parts(current)
+
+
+def _pipeline(current: Current) -> dict[str, Any]:
+    return pipeline_parts(current)
+
+
+def _prices(current: Current) -> dict[str, Any]:
+    return price_parts(current)
+
+
+_ENTITY_VIEWS = (
+    ("category-spend", _spend),
+    ("supplier-exposure", _exposure),
+    ("contract-pipeline", _pipeline),
+    ("price-benchmark", _prices),
+)
+
+
+def changes(
+    contributor: str,
+    rev: int,
+    old: dict[Slot, Part],
+    new: dict[Slot, Part],
+    also_withdraw: Iterable[Slot] = (),
+) -> list[Contribution]:
+    """The contributions that turn ``old`` parts into ``new`` ones (unchanged slots are left out).
+
+    ``also_withdraw`` names slots to withdraw from even if ``old`` lacks them: a replay re-sends
+    the current parts and withdraws from every slot the contributor ever touched (its earlier
+    withdrawals may not have left the worker before a crash).
+    """
+    out = [Contribution(view, key, contributor, rev, part) for (view, key), part in new.items()
+           if old.get((view, key)) != part]
+    gone = (set(old) | set(also_withdraw)) - set(new)
+    out += [Contribution(view, key, contributor, rev, None) for view, key in sorted(gone)]
+    return out
+
+
+# -- the wire ---------------------------------------------------------------------------------
+
+
+def record_key(view: str, key: str) -> bytes:
+    """The Kafka key of a contribution: all contributions to one view key share a partition."""
+    return _dumps([view, key])
+
+
+def encode(c: Contribution) -> bytes:
+    """Compact JSON: ``{"v","k","c","r","p"}`` (``p`` null when withdrawn)."""
+    return _dumps({"v": c.view, "k": c.key, "c": c.contributor, "r": c.rev, "p": encode_part(c.view, c.part)})
+
+
+def decode(data: bytes | None) -> Contribution:
+    """Inverse of :func:`encode`; raises ContributionError for anything else."""
+    if data is None:
+        raise ContributionError("a contribution record without a value")
+    try:
+        obj = json.loads(data)
+        view = obj["v"]
+        return Contribution(view, obj["k"], obj["c"], int(obj["r"]), decode_part(view, obj["p"]))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ContributionError(f"unreadable contribution record: {exc!r}") from exc
+
+
+def encode_part(view: str, part: Part | None) -> Any:
+    """A part as JSON-compatible lists (decimals and dates as text)."""
+    if part is None:
+        return None
+    if isinstance(part, SpendPart):
+        return [part.name, part.member, part.month, part.supplier_key, str(part.total)]
+    if isinstance(part, ExposurePart):
+        return [
+            part.member,
+            part.name,
+            part.published_at.isoformat(),
+            str(part.order_total),
+            str(part.contract_value),
+            sorted(part.categories),
+        ]
+    if isinstance(part, PipelineRow):
+        extent = part.max_extent_date.isoformat() if part.max_extent_date else None
+        return [
+            part.name,
+            part.member_id,
+            part.entity_id,
+            part.supplier_key,
+            part.end_date.isoformat(),
+            extent,
+            str(part.value),
+        ]
+    if isinstance(part, PricePart):
+        return [part.member, [str(p) for p in part.prices]]
+    newest = part.newest.isoformat() if part.newest else None
+    return [part.accepted, part.duplicates, [list(kv) for kv in part.rejected], newest]
+
+
+def decode_part(view: str, data: Any) -> Part | None:
+    """Inverse of :func:`encode_part` for a part of ``view``."""
+    if data is None:
+        return None
+    if view == "category-spend":
+        name, member, month, supplier, total = data
+        return SpendPart(name=name, member=member, month=month, supplier_key=supplier, total=Decimal(total))
+    if view == "supplier-exposure":
+        member, name, published, orders, contracts, categories = data
+        return ExposurePart(
+            member=member,
+            name=name,
+            published_at=datetime.fromisoformat(published),
+            order_total=Decimal(orders),
+            contract_value=Decimal(contracts),
+            categories=frozenset(categories),
+        )
+    if view == "contract-pipeline":
+        name, member, entity, supplier, end, extent, value = data
+        return PipelineRow(
+            name=name,
+            member_id=member,
+            entity_id=entity,
+            supplier_key=supplier,
+            end_date=date.fromisoformat(end),
+            max_extent_date=date.fromisoformat(extent) if extent else None,
+            value=Decimal(value),
+        )
+    if view == "price-benchmark":
+        member, prices = data
+        return PricePart(member=member, prices=tuple(Decimal(p) for p in prices))
+    if view == ACTIVITY:
+        accepted, duplicates, rejected, newest = data
+        return ActivityPart(
+            accepted=int(accepted),
+            duplicates=int(duplicates),
+            rejected=tuple((str(k), int(n)) for k, n in rejected),
+            newest=datetime.fromisoformat(newest) if newest else None,
+        )
+    raise ContributionError(f"unknown view {view!r} in a contribution")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
