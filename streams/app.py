@@ -180,7 +180,9 @@ def build_hub(
                 _, sends = stage.apply(event.value)
                 for c in sends:
                     key, value = contribution_of(c)
-                    await contributions_topic.send(key=key, value=value)
+                    # through the producer buffer, as table writes go: faust's commit flushes it
+                    # first (streams/durable.py), and nothing waits for an attachment to the event
+                    contributions_topic.send_soon(key=key, value=value)
             except Exception:
                 m = event.message
                 log.exception("views: %s[%d] offset=%d could not be applied", m.topic, m.partition, m.offset)

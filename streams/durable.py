@@ -46,7 +46,13 @@ class DrainingProducerBuffer(ProducerBuffer):
     Only what was put *before* the flush: under a steady stream the buffer is never empty, and
     a flush that waited for empty would hold faust's commit (and the fetch loop waiting on it)
     until the stream ran dry.
+
+    ``max_messages`` is where faust's stream stops to let the buffer drain (and logs a warning
+    each time). Stage one puts a changelog write and a few contributions per record, so faust's
+    100 made every busy second a stream of warnings and tiny produce batches.
     """
+
+    max_messages = 5_000
 
     def __post_init__(self) -> None:
         super().__post_init__()
