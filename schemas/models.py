@@ -37,7 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from schemas import identity
-from topologies.naming import FAMILIES, Family, NamingError, check_member_id
+from schemas.vocabulary import FAMILIES, Family, NamingError, check_member_id
 
 RULE_ERROR = "rule"
 PENNY = Decimal("0.01")

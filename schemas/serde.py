@@ -30,7 +30,7 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 from schemas.logical import Codec, LogicalValueError, codec, logical_annotations
 from schemas.models import Event, family_of, to_avro
 from schemas.validate import Rejection, check_supported, check_tenant, validate_event
-from topologies.naming import FAMILIES, Family
+from schemas.vocabulary import FAMILIES, Family
 
 MAGIC = b"\xc3\x01"
 HEADER_SIZE = len(MAGIC) + 8

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.models import MODEL_BY_FAMILY, RULE_ERROR, Contract, Event, PurchaseOrder, family_of
-from topologies.naming import FAMILIES, Family
+from schemas.vocabulary import FAMILIES, Family
 
 RejectionKind = Literal["decode", "schema", "validation", "tenant", "unsupported"]
 REJECTION_KINDS: tuple[RejectionKind, ...] = ("decode", "schema", "validation", "tenant", "unsupported")

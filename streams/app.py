@@ -33,7 +33,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from bluelight.settings import HubSettings
 from streams import heap
 from streams.derive import Categorise, Normalise
-from streams.durable import HubApp
+from streams.faust_fixes import HubApp
 from streams.fold import FoldStage, contribution_of
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
@@ -171,7 +171,7 @@ def build_hub(
     @app.agent(canonical_topic, name="apply-canonical", concurrency=1)
     async def apply_canonical(stream: faust.StreamT) -> None:
         # Acknowledged by hand: a record the gate refuses is neither applied nor acknowledged,
-        # so faust cannot commit past it and it is read again, in order (streams/gate.py).
+        # so faust cannot commit past it and it is read again, in order (streams/faust_fixes.py).
         async for event in cast(faust.Stream, stream).noack().events():
             if not admitted(event):
                 continue
@@ -181,7 +181,7 @@ def build_hub(
                 for c in sends:
                     key, value = contribution_of(c)
                     # through the producer buffer, as table writes go: faust's commit flushes it
-                    # first (streams/durable.py), and nothing waits for an attachment to the event
+                    # first (streams/faust_fixes.py), and nothing waits for an attachment to the event
                     contributions_topic.send_soon(key=key, value=value)
             except Exception:
                 m = event.message

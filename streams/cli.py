@@ -63,8 +63,9 @@ def worker(ctx: click.Context, loglevel: str) -> None:
 
     from streams import heap
     from streams.app import build_hub
+    from streams.faust_fixes import make_datadir, without_spinner
 
-    (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
+    make_datadir(settings.state_dir / "worker")
     hub = build_hub(settings, partitions=partitions)
     pauses = hub.metrics.gc_pause
     heap.take_over(lambda generation, seconds: pauses.labels(str(generation)).observe(seconds))
@@ -78,10 +79,7 @@ def worker(ctx: click.Context, loglevel: str) -> None:
         "  try        bluelight views get member-activity\n"
         "  stop       Ctrl-C (or SIGTERM)"
     )
-    runner = faust.Worker(hub.app, *hub.services, loglevel=loglevel)
-    # faust's terminal spinner sets the root logger to DEBUG when the level is WARN or above,
-    # which makes every library's debug call build a record; the worker logs to files anyway.
-    runner.spinner = None
+    runner = without_spinner(faust.Worker(hub.app, *hub.services, loglevel=loglevel))
     runner.execute_from_commandline()
 
 

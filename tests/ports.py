@@ -29,6 +29,7 @@ def port(base: int) -> int:
 
 PLAINTEXT = port(9092)  # the shared plaintext broker
 SECURE = port(9392)  # the shared SASL/SCRAM broker
+WORKERS = port(9292)  # several workers on a broker of the test's own
 ORACLE = port(9492)  # oracle and SIGKILL tests (a fresh broker each)
 DEPLOY = port(9592)  # deploy tests; a 3-node cluster takes +100 and +200
 DEMO = port(9892)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
-Family = Literal["purchase-order", "contract", "supplier"]
-FAMILIES: tuple[Family, ...] = ("purchase-order", "contract", "supplier")
+from schemas.vocabulary import FAMILIES, Family, NamingError, check_member_id
 
 # The topic segment of each family is its plural, as partners read it in the topic list.
 _FAMILY_SEGMENT: dict[Family, str] = {
@@ -29,8 +28,6 @@ VIEWS: tuple[str, ...] = (
     "price-benchmark",
     "member-activity",
 )
-
-MEMBER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 
 PREFIX = "bluelight"
 MEMBER_PREFIX = f"{PREFIX}.member."
@@ -53,20 +50,6 @@ _MEMBER_TOPIC_RE = re.compile(
     r"^bluelight\.member\.(?P<member>[a-z0-9][a-z0-9-]{1,40})\."
     r"(?P<segment>purchase-orders|contracts|suppliers)\.v1$"
 )
-
-
-class NamingError(ValueError):
-    """A member id, family or view name that cannot form a topic name."""
-
-
-def check_member_id(member: str) -> str:
-    """Return ``member`` if it is a valid slug, else raise with what a valid one looks like."""
-    if not MEMBER_ID_RE.match(member):
-        raise NamingError(
-            f"member id {member!r} is not a slug: use 2-41 lower-case letters, digits and hyphens, "
-            "starting with a letter or digit (e.g. 'kent-police')"
-        )
-    return member
 
 
 def family_segment(family: str) -> str:

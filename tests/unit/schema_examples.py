@@ -26,7 +26,7 @@ from schemas.models import (
     Supplier,
     SupplierStatus,
 )
-from topologies.naming import MEMBER_ID_RE
+from schemas.vocabulary import MEMBER_ID_RE
 
 PENNY = Decimal("0.01")
 

@@ -1,5 +1,5 @@
 """The faust fixes: a producer-buffer flush that waits for everything, and applying each
-canonical partition in order from where faust sought it (streams/durable.py, streams/gate.py)."""
+canonical partition in order from where faust sought it (streams/faust_fixes.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from faust.transport.producer import ProducerBuffer
 
-from streams.durable import DrainingProducerBuffer, source_positions
-from streams.gate import SourceGate
+from streams.faust_fixes import DrainingProducerBuffer, SourceGate, source_positions
 
 
 class SlowChannel:
