@@ -161,17 +161,19 @@ def build_hub(
     parts.on_recover(rebuild)
 
     def admitted(event: Any) -> bool:
+        """The gate's word on a record; a refused one is acknowledged all the same (faust_fixes 2)."""
         m = event.message
         verdict = app.gate.admit((m.topic, m.partition), m.offset, time.monotonic())
         if verdict != "apply":
             metrics.refused.labels(verdict).inc()
+            event.ack()
             return False
         return True
 
     @app.agent(canonical_topic, name="apply-canonical", concurrency=1)
     async def apply_canonical(stream: faust.StreamT) -> None:
-        # Acknowledged by hand: a record the gate refuses is neither applied nor acknowledged,
-        # so faust cannot commit past it and it is read again, in order (streams/faust_fixes.py).
+        # Acknowledged by hand; a record the gate refuses is not applied, faust's commits never
+        # pass it, and it is read again, in order (streams/faust_fixes.py).
         async for event in cast(faust.Stream, stream).noack().events():
             if not admitted(event):
                 continue

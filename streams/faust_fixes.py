@@ -58,8 +58,12 @@ from faust.transport.producer import ProducerBuffer
 # position when faust seeks, admits exactly the next offset, and refuses everything else.
 # Refused records are not acknowledged, so faust never commits past them; a partition whose
 # refused records are not followed by progress is reported as stuck, and the worker seeks it
-# back to the expected offset so they are read again, in order. The source topics' offsets are
-# contiguous (no transactions, no compaction), so "the next offset" is always ``last + 1``.
+# back to the expected offset so they are read again, in order. The agents acknowledge refused
+# records as well (faust waits for every unacknowledged record before a rebalance, so a refused
+# one held the rebalance, and the seek behind it, for ever once several workers shared the
+# partitions); faust's commits of a source partition are capped at what the gate applied.
+# The source topics' offsets are contiguous (no transactions, no compaction), so "the next
+# offset" is always ``last + 1``.
 
 Verdict = Literal["apply", "behind", "ahead", "closed"]
 Source = tuple[str, int]  # (topic, partition)
@@ -71,6 +75,9 @@ class SourceGate:
     def __init__(self) -> None:
         self.expected: dict[Source, int] | None = None
         self.refused_since: dict[Source, float] = {}  # partition -> first refusal since progress
+        # the offset after the last record applied per partition, kept while the gate is closed:
+        # faust may commit a source partition up to here and no further (commit_cap)
+        self.applied_next: dict[Source, int] = {}
 
     def close(self) -> None:
         """Refuse everything (a seek or a rebalance is under way)."""
@@ -79,6 +86,7 @@ class SourceGate:
     def arm(self, positions: dict[Source, int]) -> None:
         """Open at these positions (partition -> the offset faust will deliver next)."""
         self.expected = dict(positions)
+        self.applied_next.update(positions)
 
     def admit(self, partition: Source, offset: int, now: float) -> Verdict:
         """Whether the record at ``offset`` is the next one to apply (and if so, advance)."""
@@ -87,6 +95,7 @@ class SourceGate:
             verdict = "closed"
         elif offset == self.expected[partition]:
             self.expected[partition] = offset + 1
+            self.applied_next[partition] = offset + 1
             self.refused_since.pop(partition, None)
             return "apply"
         else:
@@ -94,6 +103,17 @@ class SourceGate:
         if verdict != "behind":  # a record already applied needs nothing read again
             self.refused_since.setdefault(partition, now)
         return verdict
+
+    def commit_cap(self, partition: Source, offset: int) -> int | None:
+        """What faust may commit of ``offset`` for a source partition: never past what was applied.
+
+        The agents acknowledge refused records too (an unacknowledged record holds faust's
+        rebalance in ``wait_empty`` for ever, and the seek that would redeliver it waits for
+        the rebalance); this cap is what keeps faust's commit from passing them. ``None``:
+        nothing is known of that partition here, commit nothing.
+        """
+        applied = self.applied_next.get(partition)
+        return None if applied is None else min(offset, applied)
 
     def stuck(self, now: float, patience: float) -> dict[Source, int]:
         """Partitions refused ``patience`` seconds ago without progress since: where to seek.
@@ -197,6 +217,22 @@ class HubApp(faust.App):
                 await consumer.seek_wait(positions)
 
         consumer.perform_seek = perform_seek
+        commit_offsets = consumer._commit_offsets  # noqa: SLF001 - where every commit passes
+
+        async def capped_commit(offsets: Any, start_new_transaction: bool = True) -> bool:
+            capped = {}
+            for tp, offset in offsets.items():
+                if tp.topic in self.source_topics:
+                    cap = self.gate.commit_cap((tp.topic, tp.partition), offset)
+                    if cap is None:
+                        continue
+                    offset = cap
+                capped[tp] = offset
+            if not capped:
+                return False
+            return bool(await commit_offsets(capped, start_new_transaction=start_new_transaction))
+
+        consumer._commit_offsets = capped_commit  # noqa: SLF001
         thread = consumer._thread  # noqa: SLF001 - where faust builds the Kafka client
         create_client = thread._create_worker_consumer  # noqa: SLF001
 

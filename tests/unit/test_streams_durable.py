@@ -150,3 +150,19 @@ async def test_source_positions_are_committed_else_earliest() -> None:
     )
     assert await source_positions(consumer, frozenset({canonical})) == {p0: 120, p1: 0, p2: 40}
     assert await source_positions(consumer, frozenset({"elsewhere"})) == {}
+
+
+def test_commits_are_capped_at_what_the_gate_applied() -> None:
+    """Refused records are acknowledged (so faust's rebalance does not wait on them for ever);
+    the cap keeps faust's commit from passing them all the same."""
+    gate = SourceGate()
+    source = ("bluelight.hub.canonical.v1", 0)
+    assert gate.commit_cap(source, 10) is None  # nothing known yet: commit nothing
+    gate.arm({source: 4})
+    assert gate.commit_cap(source, 10) == 4  # faust saw acks up to 9, nothing applied yet
+    assert gate.admit(source, 4, now=0.0) == "apply"
+    assert gate.admit(source, 6, now=0.0) == "ahead"  # refused (and acknowledged by the agent)
+    assert gate.commit_cap(source, 7) == 5  # not past the refused record
+    gate.close()  # a rebalance: what was applied still bounds the final commit
+    assert gate.commit_cap(source, 7) == 5
+    assert gate.commit_cap(source, 3) == 3
