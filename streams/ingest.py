@@ -24,7 +24,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from bluelight.settings import HubSettings
 from schemas.validate import Rejection
@@ -45,6 +52,10 @@ RETRY_BACKOFF_S = 2.0
 LAG_EVERY_S = 2.0
 COMMIT_EVERY_S = 0.5
 CANONICAL_BATCH_BYTES = 256 * 1024  # well under the broker's 1 MiB message.max.bytes
+
+
+# Producer errors the idempotent client does not recover from by itself.
+PRODUCER_BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
 class Ingest:
@@ -74,15 +85,7 @@ class Ingest:
     async def start(self) -> None:
         """Connect the producer and the pattern-subscribed consumer."""
         kafka = self.settings.kafka.to_aiokafka_kwargs()
-        self._producer = AIOKafkaProducer(
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
-            max_batch_size=CANONICAL_BATCH_BYTES,
-            client_id="bluelight-ingest",
-            **kafka,
-        )
-        await self._producer.start()
+        await self._new_producer()
         self._consumer = AIOKafkaConsumer(
             group_id=INGEST_GROUP,
             client_id="bluelight-ingest",
@@ -147,6 +150,11 @@ class Ingest:
             # Nothing of this batch is committed: read it again (what did get written is
             # recognised downstream as a replay by its source offset).
             log.error("ingest: %d writes failed (first: %r); retrying the batch", len(failed), failed[0])
+            if any(isinstance(f, PRODUCER_BROKEN) for f in failed):
+                # the client does not recover its sequence numbers from these (seen under heavy
+                # load with several workers): every later send fails the same way
+                log.warning("ingest: the producer's sequence is broken; reconnecting it")
+                await self._new_producer()
             for tp, offset in first.items():
                 consumer.seek(tp, offset)
             await asyncio.sleep(RETRY_BACKOFF_S)
@@ -156,6 +164,20 @@ class Ingest:
         for tp, offset in last.items():
             self._uncommitted[tp] = offset + 1
         self.records_done += sum(len(r) for r in batches.values())
+
+    async def _new_producer(self) -> None:
+        """(Re)connect the idempotent producer: a new producer id, sequences from zero."""
+        if self._producer is not None:
+            await self._producer.stop()
+        self._producer = AIOKafkaProducer(
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            max_batch_size=CANONICAL_BATCH_BYTES,
+            client_id="bluelight-ingest",
+            **self.settings.kafka.to_aiokafka_kwargs(),
+        )
+        await self._producer.start()
 
     async def _commit(self) -> None:
         """Commit the offsets of every record whose writes the broker has acknowledged."""
