@@ -151,7 +151,7 @@ def build_hub(
     hub.services = [IngestService(ingest), ReadModelService(hub), PublisherService(hub)]
 
     async def rebuild() -> None:
-        fold.rebuild()
+        await fold.rebuild_async()
         heap.sweep()  # the restored state is old from here on: no collection scans it again
         hub.rebuilds += 1
         hub.folded = True

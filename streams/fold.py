@@ -10,10 +10,11 @@ partitions own, rebuilt from the table after every recovery; the view publisher 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 
 from streams import contributions
 from streams.contributions import Contribution, Part, decode_part, encode_part
@@ -22,6 +23,7 @@ from streams.views.index import ViewIndex
 log = logging.getLogger(__name__)
 
 Table = MutableMapping[bytes, bytes]
+REBUILD_YIELD_EVERY = 2_000
 
 
 def part_key(view: str, key: str, contributor: str) -> bytes:
@@ -84,14 +86,30 @@ class FoldStage:
 
     def rebuild(self) -> None:
         """Recompute the index from the parts this worker holds (after faust recovered the table)."""
+        for _ in self._rebuilding():
+            pass
+
+    async def rebuild_async(self, yield_every: int = REBUILD_YIELD_EVERY) -> None:
+        """:meth:`rebuild`, letting the event loop run every ``yield_every`` parts.
+
+        A large state takes seconds to fold; ingest, the read model and HTTP share the loop.
+        """
+        for n in self._rebuilding():
+            if n % yield_every == 0:
+                await asyncio.sleep(0)
+
+    def _rebuilding(self) -> Iterator[int]:
         started = time.monotonic()
         self.index.clear()
+        self.index.take_dirty()  # only what the rebuild finds is this worker's to publish
         n = 0
+        # a copy: a rebalance while the loop runs (it yields) may close a partition's store
         for key, value in list(self.parts.items()):
             view, view_key, contributor = json.loads(key)
             _, part = decode_stored(view, value)
             self.index.replace_part(view, view_key, contributor, None, part)
             n += 1
+            yield n
         log.info("views: folded %d stored parts in %.2fs", n, time.monotonic() - started)
 
 
