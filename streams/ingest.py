@@ -24,18 +24,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import (
-    CommitFailedError,
-    InvalidProducerEpoch,
-    KafkaError,
-    OutOfOrderSequenceNumber,
-    ProducerFenced,
-    UnknownProducerId,
-)
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from bluelight.settings import HubSettings
 from schemas.validate import Rejection
-from streams import canonical
+from streams import canonical, producers
 from streams.canonical import RejectedRecord, SourceRef
 from streams.derive import Categorise, Normalise
 from streams.dlq import dead_letter
@@ -52,10 +45,6 @@ RETRY_BACKOFF_S = 2.0
 LAG_EVERY_S = 2.0
 COMMIT_EVERY_S = 0.5
 CANONICAL_BATCH_BYTES = 256 * 1024  # well under the broker's 1 MiB message.max.bytes
-
-
-# Producer errors the idempotent client does not recover from by itself.
-PRODUCER_BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
 class Ingest:
@@ -150,9 +139,7 @@ class Ingest:
             # Nothing of this batch is committed: read it again (what did get written is
             # recognised downstream as a replay by its source offset).
             log.error("ingest: %d writes failed (first: %r); retrying the batch", len(failed), failed[0])
-            if any(isinstance(f, PRODUCER_BROKEN) for f in failed):
-                # the client does not recover its sequence numbers from these (seen under heavy
-                # load with several workers): every later send fails the same way
+            if producers.broken(failed):  # every later send would fail the same way
                 log.warning("ingest: the producer's sequence is broken; reconnecting it")
                 await self._new_producer()
             for tp, offset in first.items():

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from bluelight.settings import HubSettings
 from schemas.serde import encode_record
+from streams import producers
 from streams.canonical import partition_of
 from streams.contributions import record_key
 from streams.metrics import HubMetrics
@@ -62,7 +63,9 @@ class ViewPublisher:
         self.sent: dict[str, dict[str, int | None]] = {view: {} for view in VIEWS}
 
     async def start(self) -> None:
-        """Connect the producer."""
+        """Connect the producer (again, after it broke: streams/producers.py)."""
+        if self._producer is not None:
+            await self._producer.stop()
         self._producer = AIOKafkaProducer(
             enable_idempotence=True, acks="all", linger_ms=20, client_id="bluelight-views", **self._kafka()
         )
@@ -128,6 +131,9 @@ class ViewPublisher:
                 continue
             written += 1
             self.metrics.view_records.labels(view, "tombstone" if tombstone else "item").inc()
+        if producers.broken(r for r in results if isinstance(r, BaseException)):
+            log.warning("views: the view-topic producer's sequence is broken; reconnecting it")
+            await self.start()
         return written
 
     def _require_producer(self) -> AIOKafkaProducer:
