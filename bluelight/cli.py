@@ -23,7 +23,7 @@ COMMANDS: dict[str, str] = {
     "worker": "streams.cli:worker",
     "views": "streams.cli:views",
     "categories": "streams.categories_cli:categories",
-    "demo": "streams.demo:demo",
+    "demo": "demo.command:demo",
     "publish": "adapters.cli:publish",
     "adapter": "adapters.cli:adapter",
 }

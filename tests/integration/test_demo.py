@@ -24,9 +24,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bluelight.settings import HubSettings, load_settings
+from demo.synthetic import MEMBERS, expected_activity, generate
 from deploy import broker
 from schemas.serde import decode_record
-from streams.synthetic import MEMBERS, expected_activity, generate
 from tests import ports
 from topologies.admin import connect
 from topologies.naming import VIEWS, view_topic

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from streams.demo_balance import Counts, balance, expected_delta, taken_in
-from streams.demo_report import (
+from demo.balance import Counts, balance, expected_delta, taken_in
+from demo.report import (
     category_spend,
     contract_pipeline,
     example_keys,

@@ -1,4 +1,4 @@
-"""The synthetic partners (streams/synthetic/): realistic, deterministic, and honestly labelled."""
+"""The synthetic partners (demo/synthetic/): realistic, deterministic, and honestly labelled."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from functools import cache
 
 import pytest
 
+from demo import synthetic
+from demo.synthetic import MEMBERS, SyntheticEvent, expected_activity, generate, wire_bytes
 from schemas.identity import national_supplier_key
 from schemas.models import Contract, PurchaseOrder
 from schemas.serde import event_from_bytes
 from schemas.validate import Rejection, validate_event
-from streams import synthetic
 from streams.categories import map_classification
-from streams.synthetic import MEMBERS, SyntheticEvent, expected_activity, generate, wire_bytes
 from topologies.naming import check_member_id
 
 TODAY = date(2026, 11, 28)

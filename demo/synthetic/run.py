@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from streams.synthetic.activity import MemberRun
-from streams.synthetic.bad import bad_events
-from streams.synthetic.events import Pending, SyntheticEvent, label
-from streams.synthetic.items import ITEMS
-from streams.synthetic.members import MEMBERS
+from demo.synthetic.activity import MemberRun
+from demo.synthetic.bad import bad_events
+from demo.synthetic.events import Pending, SyntheticEvent, label
+from demo.synthetic.items import ITEMS
+from demo.synthetic.members import MEMBERS
 
 
 def generate(seed: int, today: date, scale: float = 1.0) -> list[SyntheticEvent]:

@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Literal
 
 from adapters.sdk.envelope import event_id_for
-from streams.synthetic.events import Pending
-from streams.synthetic.items import ITEM_BY_KEY, ITEMS, ORDER_WEIGHTS, Item
-from streams.synthetic.members import CHECK_DIGIT_CPV, ECLASS_MEMBERS, UNMAPPED, UNSPSC_MEMBERS, Member
-from streams.synthetic.suppliers import LOCAL_SUPPLIERS, NATIONAL_SUPPLIERS, Party, SupplierSpec
-from streams.synthetic.values import (
+from demo.synthetic.events import Pending
+from demo.synthetic.items import ITEM_BY_KEY, ITEMS, ORDER_WEIGHTS, Item
+from demo.synthetic.members import CHECK_DIGIT_CPV, ECLASS_MEMBERS, UNMAPPED, UNSPSC_MEMBERS, Member
+from demo.synthetic.suppliers import LOCAL_SUPPLIERS, NATIONAL_SUPPLIERS, Party, SupplierSpec
+from demo.synthetic.values import (
     Json,
     add_months,
     item_of,

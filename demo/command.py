@@ -1,11 +1,11 @@
 """``bluelight demo``: the whole hub on this machine, fed by 55 realistic synthetic partners.
 
-The flow, one step per stage: bring Kafka up (``streams.demo_setup``, the code behind
+The flow, one step per stage: bring Kafka up (``demo.prepare``, the code behind
 ``bluelight kafka up``) -> reconcile the demo's topology, the shipped one plus the synthetic
 partners, kept under the state dir -> start ``bluelight worker`` (or reuse the one answering
-on ``--http``) -> generate the partners' activity (``streams.synthetic``) and publish it
-(``streams.demo_load``) -> wait until member-activity shows it all taken in -> print each
-view for a commercial analyst (``streams.demo_report``) and where to look next -> keep the
+on ``--http``) -> generate the partners' activity (``demo.synthetic``) and publish it
+(``demo.load``) -> wait until member-activity shows it all taken in -> print each
+view for a commercial analyst (``demo.report``) and where to look next -> keep the
 worker in the foreground until Ctrl-C (or stop it at once with ``--exit``).
 
 Running it again resends the same events: the hub counts them as duplicates and the views
@@ -27,10 +27,9 @@ import click
 
 from bluelight.cli import settings_of
 from bluelight.settings import HubSettings
-from deploy.errors import DeployError
-from streams import demo_report as report
-from streams.demo_balance import Balance, Counts, balance, counts_of
-from streams.demo_load import (
+from demo import report
+from demo.balance import Balance, Counts, balance, counts_of
+from demo.load import (
     activity,
     member_records,
     publish,
@@ -39,10 +38,11 @@ from streams.demo_load import (
     wait_taken_in,
     wait_views_written,
 )
-from streams.demo_next import Places, where_next
-from streams.demo_setup import apply_demo_topology, bring_up_kafka, demo_topology_dir, write_demo_topology
-from streams.demo_worker import DemoError, DemoWorker, find_or_start, get_json, log_tail
-from streams.synthetic import ITEMS, MEMBERS, expected_activity, generate
+from demo.next_steps import Places, where_next
+from demo.prepare import apply_demo_topology, bring_up_kafka, demo_topology_dir, write_demo_topology
+from demo.synthetic import ITEMS, MEMBERS, expected_activity, generate
+from demo.worker import DemoError, DemoWorker, find_or_start, get_json, log_tail
+from deploy.errors import DeployError
 from streams.web import today as utc_today
 from topologies.model import TopologyError
 from topologies.naming import VIEWS, dlq_topic, view_topic

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bluelight.settings import HubSettings
+from demo.synthetic import MEMBERS
 from deploy import broker
 from deploy.jars import KAFKA_VERSION
 from deploy.layout import Layout, read_meta
-from streams.synthetic import MEMBERS
 from topologies.apply import apply_topology
 from topologies.model import HUB_FILE, Member, default_dir, load_topology, write_members
 from topologies.plan import CreateTopic

@@ -25,20 +25,20 @@ whom), ``values`` (money, timestamps, order lines), ``activity`` (one member's e
 ``events`` (the labelled output) and ``wire`` (its bytes on a topic).
 """
 
-from streams.synthetic.events import SyntheticEvent, expected_activity
-from streams.synthetic.items import ITEM_BY_KEY, ITEMS, Item
-from streams.synthetic.members import MEMBER_BY_ID, MEMBERS, Member, Sector
-from streams.synthetic.run import generate
-from streams.synthetic.suppliers import (
+from demo.synthetic.events import SyntheticEvent, expected_activity
+from demo.synthetic.items import ITEM_BY_KEY, ITEMS, Item
+from demo.synthetic.members import MEMBER_BY_ID, MEMBERS, Member, Sector
+from demo.synthetic.run import generate
+from demo.synthetic.suppliers import (
     NATIONAL_SUPPLIERS,
     SupplierSpec,
     companies_house_number,
     duns_number,
     vat_number,
 )
-from streams.synthetic.wire import avro_record, wire_bytes
+from demo.synthetic.wire import avro_record, wire_bytes
 
-# What other code imports (streams/demo*.py, tests/unit/test_synthetic.py), and the rest of
+# What other code imports (demo/*.py, tests/unit/test_synthetic.py), and the rest of
 # the single module's public classes, tables and functions, so imports written against it keep working.
 __all__ = [
     "ITEMS",

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from streams.demo_balance import Balance, Counts, describe, total
+from demo.balance import Balance, Counts, describe, total
 
 Item = Mapping[str, Any]
 TOP = 8

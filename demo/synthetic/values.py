@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from streams.synthetic.items import ITEMS, Item
+from demo.synthetic.items import ITEMS, Item
 
 Json = dict[str, Any]
 

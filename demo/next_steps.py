@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from bluelight.settings import HubSettings
-from streams.demo_report import heading
+from demo.report import heading
 from streams.web import today
 from topologies.naming import VIEWS, dlq_topic, view_topic
 

@@ -21,9 +21,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
 from bluelight.settings import HubSettings
-from streams.demo_balance import Counts, activity_by_member, taken_in
-from streams.demo_worker import DemoError, DemoWorker, get, get_json, metric_total
-from streams.synthetic import SyntheticEvent, wire_bytes
+from demo.balance import Counts, activity_by_member, taken_in
+from demo.synthetic import SyntheticEvent, wire_bytes
+from demo.worker import DemoError, DemoWorker, get, get_json, metric_total
 from topologies.admin import connect
 from topologies.naming import member_topic, member_topics, parse_member_topic
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from streams.synthetic.values import Json, digits
+from demo.synthetic.values import Json, digits
 
 
 @dataclass(frozen=True)

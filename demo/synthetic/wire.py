@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from demo.synthetic.events import SyntheticEvent
+from demo.synthetic.values import Json, parse_timestamp
 from schemas import serde
-from streams.synthetic.events import SyntheticEvent
-from streams.synthetic.values import Json, parse_timestamp
 
 
 def wire_bytes(event: SyntheticEvent) -> bytes:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from streams.synthetic.values import Json
+from demo.synthetic.values import Json
 from topologies.naming import Family
 
 

@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from adapters.sdk.envelope import event_id_for
+from demo.synthetic.activity import MemberRun
+from demo.synthetic.events import Pending
+from demo.synthetic.items import ITEM_BY_KEY
+from demo.synthetic.members import MEMBERS
+from demo.synthetic.suppliers import EURO_SUPPLIER, Party, companies_house_number
+from demo.synthetic.values import PENNY, Json, lines_total, money, order_line, parse_timestamp, timestamp
+from demo.synthetic.wire import avro_record
 from schemas import serde
-from streams.synthetic.activity import MemberRun
-from streams.synthetic.events import Pending
-from streams.synthetic.items import ITEM_BY_KEY
-from streams.synthetic.members import MEMBERS
-from streams.synthetic.suppliers import EURO_SUPPLIER, Party, companies_house_number
-from streams.synthetic.values import PENNY, Json, lines_total, money, order_line, parse_timestamp, timestamp
-from streams.synthetic.wire import avro_record
 from topologies.naming import Family
 
 
