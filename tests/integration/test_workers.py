@@ -21,7 +21,6 @@ from deploy.broker import BrokerInfo
 from tests import ports
 from tests.hub_run import (
     Worker,
-    activity_received,
     check_dead_letters,
     create_topics,
     fresh_broker,
@@ -51,11 +50,6 @@ def workers_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerI
 
 def make_workers(info: BrokerInfo, base: Path, n: int) -> list[Worker]:
     return [Worker(info.bootstrap, base / f"w{i}-state", base / f"w{i}.log") for i in range(n)]
-
-
-async def received_total(worker: Worker) -> int:
-    status, body = await worker.aget("/views/member-activity")
-    return sum(activity_received(body).values()) if status == 200 else -1
 
 
 async def check_every_worker(
@@ -94,39 +88,42 @@ async def test_three_workers_survive_kills_and_a_wiped_state_dir(
     points = sorted(rng.sample(range(n // 10, n * 9 // 10), 6))
     plan = {p: ("kill" if k < 5 else "wipe", rng.randrange(3)) for k, p in enumerate(points)}
     events: list[str] = []
-    stalls: list[float] = []
+    takeovers: list[asyncio.Task[tuple[float, int]]] = []
 
     async def fault(i: int) -> None:
         if i not in plan:
             return
         what, victim = plan[i]
         w = workers[victim]
-        others = [o for o in workers if o is not w]
-        before = await received_total(others[0])
         w.kill()
         if what == "wipe":
             shutil.rmtree(w.state_dir)
-        events.append(f"before record {i}: {what} worker {victim} (others had received {before})")
-        killed_at = time.monotonic()
+        events.append(f"before record {i}: {what} worker {victim}")
+        takeovers.append(asyncio.create_task(takeover(time.monotonic(), [o for o in workers if o is not w])))
         await asyncio.sleep(rng.uniform(0.0, 2.0))
         w.start()
-        stall_task = asyncio.create_task(caught_up(others[0], i, killed_at))
-        stall_tasks.append(stall_task)
 
-    stall_tasks: list[asyncio.Task[float]] = []
-
-    async def caught_up(w: Worker, published: int, since: float) -> float:
-        """Seconds from a fault until a surviving worker's views count every record published
-        before it (those in the dead worker's partitions included)."""
-        while time.monotonic() - since < 120:
-            if await received_total(w) >= published:
-                return time.monotonic() - since
-            await asyncio.sleep(0.2)
-        return float("inf")
+    async def takeover(since: float, survivors: list[Worker]) -> tuple[float, int]:
+        """Seconds from a fault until every contribution partition is folded by a live worker
+        again, and how often a survivor did not answer the views meanwhile (it must always)."""
+        unanswered = 0
+        while time.monotonic() - since < 180:
+            owned: set[int] = set()
+            for w in workers:
+                status, body = await w.aget("/health")
+                if status == 200 and isinstance(body, dict) and body.get("folded"):
+                    owned |= set(body.get("owned_partitions", []))
+            for w in survivors:
+                status, _ = await w.aget("/views/member-activity")
+                unanswered += status != 200
+            if owned >= {0, 1, 2}:
+                return time.monotonic() - since, unanswered
+            await asyncio.sleep(0.5)
+        return float("inf"), unanswered
 
     try:
         placed = await publish(workers_broker.bootstrap, sent, rate=RATE, before=fault)
-        stalls = list(await asyncio.gather(*stall_tasks))
+        taken = list(await asyncio.gather(*takeovers))
         await check_every_worker(workers, expected, received, PLAN)
         topic_diffs = await wait_for_view_topics(settings, expected, timeout=30)
         dead = await read_dlqs(settings, MEMBERS)
@@ -134,12 +131,15 @@ async def test_three_workers_survive_kills_and_a_wiped_state_dir(
         for w in workers:
             w.stop()
     print("\n".join(events))
-    print("views current again after each fault: " + ", ".join(f"{s:.1f}s" for s in stalls))
+    print("every partition folded again after each fault: " + ", ".join(f"{t:.1f}s" for t, _ in taken))
     assert len(events) == 6 and sum(w.starts for w in workers) == 3 + 6
     assert not topic_diffs, "view topics differ from the oracle:\n" + "\n".join(topic_diffs[:30])
     problems = check_dead_letters(sent, placed, dead, exactly_once=False)
     assert not problems, "dead letters wrong:\n" + "\n".join(problems[:30])
-    assert all(s < 60 for s in stalls), f"the views lagged a minute or more after a fault: {stalls}"
+    assert all(u == 0 for _, u in taken), f"a surviving worker did not answer the views: {taken}"
+    # the group notices a dead worker within its 10 s session; the rest is the rebalance and a
+    # restore, which a loaded CI machine stretches: a minute means something is wrong
+    assert all(t < 60 for t, _ in taken), f"partitions without a live worker for a minute or more: {taken}"
 
 
 async def test_scaling_from_one_to_three_workers_and_back(workers_broker: BrokerInfo, tmp_path: Path) -> None:
