@@ -88,7 +88,7 @@ async def test_three_workers_survive_kills_and_a_wiped_state_dir(
     points = sorted(rng.sample(range(n // 10, n * 9 // 10), 6))
     plan = {p: ("kill" if k < 5 else "wipe", rng.randrange(3)) for k, p in enumerate(points)}
     events: list[str] = []
-    takeovers: list[asyncio.Task[tuple[float, int]]] = []
+    takeovers: list[asyncio.Task[tuple[float, list[int]]]] = []
 
     async def fault(i: int) -> None:
         if i not in plan:
@@ -103,10 +103,12 @@ async def test_three_workers_survive_kills_and_a_wiped_state_dir(
         await asyncio.sleep(rng.uniform(0.0, 2.0))
         w.start()
 
-    async def takeover(since: float, survivors: list[Worker]) -> tuple[float, int]:
+    async def takeover(since: float, others: list[Worker]) -> tuple[float, list[int]]:
         """Seconds from a fault until every contribution partition is folded by a live worker
-        again, and how often a survivor did not answer the views meanwhile (it must always)."""
-        unanswered = 0
+        again, and what the survivors (the others that were serving when it struck) answered
+        that was not a 200 meanwhile: they must answer throughout."""
+        survivors = [w for w in others if (await w.aget("/views/member-activity"))[0] == 200]
+        unanswered: list[int] = []
         while time.monotonic() - since < 180:
             owned: set[int] = set()
             for w in workers:
@@ -115,7 +117,8 @@ async def test_three_workers_survive_kills_and_a_wiped_state_dir(
                     owned |= set(body.get("owned_partitions", []))
             for w in survivors:
                 status, _ = await w.aget("/views/member-activity")
-                unanswered += status != 200
+                if status != 200:
+                    unanswered.append(status)
             if owned >= {0, 1, 2}:
                 return time.monotonic() - since, unanswered
             await asyncio.sleep(0.5)
@@ -136,7 +139,7 @@ async def test_three_workers_survive_kills_and_a_wiped_state_dir(
     assert not topic_diffs, "view topics differ from the oracle:\n" + "\n".join(topic_diffs[:30])
     problems = check_dead_letters(sent, placed, dead, exactly_once=False)
     assert not problems, "dead letters wrong:\n" + "\n".join(problems[:30])
-    assert all(u == 0 for _, u in taken), f"a surviving worker did not answer the views: {taken}"
+    assert not any(u for _, u in taken), f"a surviving worker did not answer the views: {taken}"
     # the group notices a dead worker within its 10 s session; the rest is the rebalance and a
     # restore, which a loaded CI machine stretches: a minute means something is wrong
     assert all(t < 60 for t, _ in taken), f"partitions without a live worker for a minute or more: {taken}"
