@@ -7,7 +7,6 @@ a partner never has half a file on its topic to reconcile.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.prepare import prepare
 from adapters.sdk.sharing import SharingPolicy
+from schemas.jsonin import JsonRefused, parse_json
 from schemas.models import Event
 from schemas.validate import Rejection
 from topologies.naming import Family
@@ -56,9 +56,11 @@ def read_lines(path: Path) -> Iterator[tuple[int, str]]:
 def parse_line(text: str) -> dict[str, Any]:
     """One line's JSON object, or ValueError saying what is wrong with it."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+        value = parse_json(text)
+    except JsonRefused as exc:
+        if exc.column is None:
+            raise ValueError(f"refused: {exc.reason}") from None
+        raise ValueError(f"invalid JSON at column {exc.column}: {exc.reason}") from None
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object (one event per line), got {type(value).__name__}")
     return value
