@@ -47,10 +47,18 @@ class Checked:
     blank: int
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of every line, 1-based, as UTF-8 (a BOM is ignored)."""
-    with path.open(encoding="utf-8-sig") as fh:
-        yield from enumerate(fh, start=1)
+def read_lines(path: Path) -> Iterator[tuple[int, str | UnicodeDecodeError]]:
+    """(line number, text) of every line, 1-based, as UTF-8 (a BOM is ignored).
+
+    Each line is decoded on its own, so a line that is not UTF-8 is that line's error
+    (with its number), not the whole file's.
+    """
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, exc
 
 
 def parse_line(text: str) -> dict[str, Any]:
@@ -80,11 +88,11 @@ def check_file(
     events: list[tuple[int, Event]] = []
     errors: list[LineError] = []
     blank = 0
-    try:
-        lines = list(read_lines(path))
-    except UnicodeDecodeError as exc:
-        return Checked([], [LineError(path.name, 1, "decode", None, f"the file is not UTF-8 text: {exc}")], 0)
-    for number, text in lines:
+    for number, text in read_lines(path):
+        if isinstance(text, UnicodeDecodeError):
+            reason = f"not UTF-8 text: byte {text.start + 1} of the line ({text.reason})"
+            errors.append(LineError(path.name, number, "decode", None, reason))
+            continue
         if not text.strip():
             blank += 1
             continue

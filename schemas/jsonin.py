@@ -72,7 +72,7 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
 
 
 def check_surrogates(text: str) -> None:
-    r"""Refuse a ``\\uD800``-``\\uDFFF`` escape that is not half of a pair: it is not text."""
+    r"""Refuse a ``\uD800``-``\uDFFF`` escape that is not half of a pair: it is not text."""
     pending_high = -1  # end of an unpaired high-surrogate escape
     for found in _SURROGATE_ESCAPE.finditer(text):
         if len(found.group(1)) % 2 == 0:
