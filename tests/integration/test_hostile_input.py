@@ -183,3 +183,43 @@ def test_publish_sends_nothing_from_a_file_with_any_hostile_line(
     ends = asyncio.run(end_offsets(kafka_bootstrap, member_topic(member, "purchase-order")))
     assert ends and sum(ends.values()) == 0
     assert len(result.stderr) < 100 * 2_500
+
+
+GLA_CONFIG = Path(__file__).parent.parent.parent / "adapters" / "csv" / "examples" / "gla-sap.yaml"
+
+
+def hostile_csv() -> bytes:
+    head = (
+        "Vendor ID,Vendor Name,Cost Element,Expenditure Account Code Description,"
+        "Document No,Amount,Clearing Date"
+    )
+    rows = [
+        "1,GOOD SUPPLIER LTD,542320,Fees,D1,100.00,2013-10-03",
+        "2,NUL\x00 SUPPLIER,542320,Fees,D2,100.00,2013-10-03",
+        "3,RLO \u202e SUPPLIER,542320,Fees,D3,100.00,2013-10-03",
+        "4,OLD SUPPLIER,542320,Fees,D4,100.00,1900-01-01",
+        "5,FAR SUPPLIER,542320,Fees,D5,100.00,9999-12-31",
+        f"6,LONG SUPPLIER,542320,{'x' * 1_000_000},D6,100.00,2013-10-03",
+        f"7,BIG SUPPLIER,542320,Fees,D7,{'7' * 5_000},2013-10-03",
+        f"8,ID SUPPLIER,542320,Fees,{'D' * 5_000},100.00,2013-10-03",
+    ]
+    return ("\n".join([head, *rows]) + "\n").encode()
+
+
+def test_the_csv_adapter_rejects_each_hostile_row_and_publishes_only_the_good_one(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    member = new_member()
+    asyncio.run(create_member_topics(kafka_bootstrap, member))
+    path = tmp_path / "spend.csv"
+    path.write_bytes(hostile_csv())
+    args = ["--bootstrap", kafka_bootstrap, "--state-dir", str(tmp_path / "state"), "adapter", "csv"]
+    result = CliRunner().invoke(cli, [*args, "--member", member, "--config", str(GLA_CONFIG), str(path)])
+    assert result.exit_code == 1, result.output  # rejects, no crash
+    assert "total: 1 events published, 7 rejected" in result.stdout, result.output[-500:]
+    rejected = [
+        line.split(":")[1].split()[0] for line in result.stderr.splitlines() if line.startswith("rejected ")
+    ]
+    assert rejected == ["3", "4", "5", "6", "7", "8", "9"]
+    ends = asyncio.run(end_offsets(kafka_bootstrap, member_topic(member, "purchase-order")))
+    assert ends and sum(ends.values()) == 1
