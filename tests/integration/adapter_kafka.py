@@ -49,6 +49,7 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         if not parts:
             await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic first seen here
             parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        assert parts, f"topic {topic} has no partitions: its end offsets would say nothing either way"
         ends = await consumer.end_offsets(parts)
         return {tp.partition: off for tp, off in ends.items()}
     finally:
