@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from schemas.limits import MAX_DEPTH, MAX_NUMBER_DIGITS
@@ -31,8 +32,11 @@ class JsonRefused(ValueError):
         self.column = column
 
 
-def parse_json(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """The value of ``data`` (UTF-8 bytes or text), or :class:`JsonRefused` saying why not."""
+def parse_json(data: bytes | str, *, max_depth: int = MAX_DEPTH, decimals: bool = False) -> Any:
+    """The value of ``data`` (UTF-8 bytes or text), or :class:`JsonRefused` saying why not.
+
+    ``decimals``: numbers with a fraction or exponent as ``Decimal`` (exact amounts), else float.
+    """
     if isinstance(data, bytes | bytearray):
         try:
             text = bytes(data).decode("utf-8-sig")
@@ -47,7 +51,7 @@ def parse_json(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
             text,
             object_pairs_hook=_object,
             parse_int=_integer,
-            parse_float=_float,
+            parse_float=_decimal if decimals else _float,
             parse_constant=_constant,
         )
     except JsonRefused:
@@ -122,6 +126,11 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise JsonRefused(f"the number {text} is too large to be a value")
     return value
+
+
+def _decimal(text: str) -> Decimal:
+    _number_text(text)
+    return Decimal(text)
 
 
 def _constant(name: str) -> Any:
