@@ -96,9 +96,12 @@ def publish(
 
 async def _publish_events(settings: HubSettings, events: list[Event]) -> list[Ack]:
     async with Publisher(settings.kafka, "jsonl") as publisher:
+        outgoing = [publisher.encode(event) for event in events]  # all encoded before any is sent
+        for topic in sorted({out.topic for out in outgoing}):
+            await publisher.partitions(topic)
         futures: list[asyncio.Future[Ack]] = []
-        for event in tqdm(events, desc="sending", unit=" events", disable=not show_progress(), leave=False):
-            futures.append(await publisher.send(event))
+        for out in tqdm(outgoing, desc="sending", unit=" events", disable=not show_progress(), leave=False):
+            futures.append(await publisher.send_encoded(out))
         return list(await asyncio.gather(*futures))
 
 

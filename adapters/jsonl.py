@@ -7,7 +7,6 @@ a partner never has half a file on its topic to reconcile.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.prepare import prepare
 from adapters.sdk.sharing import SharingPolicy
+from schemas.jsonin import JsonRefused, parse_json
 from schemas.models import Event
 from schemas.validate import Rejection
 from topologies.naming import Family
@@ -47,18 +47,28 @@ class Checked:
     blank: int
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of every line, 1-based, as UTF-8 (a BOM is ignored)."""
-    with path.open(encoding="utf-8-sig") as fh:
-        yield from enumerate(fh, start=1)
+def read_lines(path: Path) -> Iterator[tuple[int, str | UnicodeDecodeError]]:
+    """(line number, text) of every line, 1-based, as UTF-8 (a BOM is ignored).
+
+    Each line is decoded on its own, so a line that is not UTF-8 is that line's error
+    (with its number), not the whole file's.
+    """
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, exc
 
 
 def parse_line(text: str) -> dict[str, Any]:
     """One line's JSON object, or ValueError saying what is wrong with it."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+        value = parse_json(text)
+    except JsonRefused as exc:
+        if exc.column is None:
+            raise ValueError(f"refused: {exc.reason}") from None
+        raise ValueError(f"invalid JSON at column {exc.column}: {exc.reason}") from None
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object (one event per line), got {type(value).__name__}")
     return value
@@ -78,11 +88,11 @@ def check_file(
     events: list[tuple[int, Event]] = []
     errors: list[LineError] = []
     blank = 0
-    try:
-        lines = list(read_lines(path))
-    except UnicodeDecodeError as exc:
-        return Checked([], [LineError(path.name, 1, "decode", None, f"the file is not UTF-8 text: {exc}")], 0)
-    for number, text in lines:
+    for number, text in read_lines(path):
+        if isinstance(text, UnicodeDecodeError):
+            reason = f"not UTF-8 text: byte {text.start + 1} of the line ({text.reason})"
+            errors.append(LineError(path.name, number, "decode", None, reason))
+            continue
         if not text.strip():
             blank += 1
             continue

@@ -126,7 +126,9 @@ def borrowed(
     """Use the cluster for a while (a test session): start it if needed, stop it after if we may.
 
     On exit the cluster is stopped only if a borrower started it (not ``kafka up``) and no
-    other live borrower (another pytest process) still holds a lease on it.
+    other live borrower (another pytest process) still holds a lease on it; it is then wiped,
+    so topics, consumer groups and offsets never pile up from run to run (the next session
+    starts a fresh one).
     """
     spec = ClusterSpec(port=port, nodes=nodes, secure=secure)
     layout = Layout(settings.state_dir, port)
@@ -141,7 +143,7 @@ def borrowed(
         with _locked(layout, progress):
             lease.unlink(missing_ok=True)
             if info.managed and layout.temporary.exists() and not live_leases(layout):
-                stop_nodes(layout, wipe=False)
+                stop_nodes(layout, wipe=True)
 
 
 @contextmanager

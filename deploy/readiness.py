@@ -11,9 +11,7 @@ from deploy.info import admin_connection
 from deploy.layout import Layout
 
 
-def wait_ready(
-    spec: ClusterSpec, layout: Layout, pids: dict[int, int], timeout: float, since: float
-) -> None:
+def wait_ready(spec: ClusterSpec, layout: Layout, pids: dict[int, int], timeout: float, since: float) -> None:
     """Until every node answers a metadata request listing all brokers; else BrokerStartError."""
     connection = admin_connection(spec, layout)
     addresses = {n: f"{HOST}:{spec.client_port(n)}" for n in spec.node_ids}

@@ -17,6 +17,7 @@ model unchanged.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -36,7 +37,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from schemas import identity
+from schemas import identity, limits
 from schemas.vocabulary import FAMILIES, Family, NamingError, check_member_id
 
 RULE_ERROR = "rule"
@@ -47,6 +48,48 @@ AVRO_PRECISION = 18  # the decimal precision of every money/quantity field in th
 def rule_error(message: str) -> PydanticCustomError:
     """A broken contract rule, told apart from shape errors by its type (``"rule"``)."""
     return PydanticCustomError(RULE_ERROR, "{reason}", {"reason": message})
+
+
+def type_error(kind: str, message: str) -> PydanticCustomError:
+    """The wrong type of value (a shape error, kind ``schema``), e.g. a number for a date."""
+    return PydanticCustomError(kind, "{reason}", {"reason": message})
+
+
+# --- bounds (schemas.limits): checked first, so later messages never quote a huge value -------
+
+
+def _bounded(max_len: int, *, free_text: bool = False) -> Callable[[str], str]:
+    """A validator refusing text longer than ``max_len`` or holding characters that are not text."""
+
+    def check(value: str) -> str:
+        if len(value) > max_len:
+            raise rule_error(f"{len(value)} characters is longer than the {max_len} allowed")
+        bad = limits.bad_character(value, free_text=free_text)
+        if bad is not None:
+            raise rule_error(f"{limits.shown(value, 40)} {bad}")
+        return value
+
+    return check
+
+
+def _optional_bounded(max_len: int) -> Callable[[str | None], str | None]:
+    check = _bounded(max_len)
+
+    def optional(value: str | None) -> str | None:
+        return None if value is None else check(value)
+
+    return optional
+
+
+def _number_input(value: Any) -> Any:
+    """A decimal may come as text, an integer or a finite float; never a boolean or a huge literal."""
+    if isinstance(value, bool):
+        raise type_error("decimal_type", f"{value!r} is not a number")
+    if isinstance(value, str) and len(value) > limits.MAX_NUMBER_TEXT:
+        raise rule_error(f"a number of {len(value)} characters (at most {limits.MAX_NUMBER_TEXT})")
+    if isinstance(value, int) and value.bit_length() > 200:
+        raise rule_error(f"{limits.shown(value)} is too large")
+    return value
 
 
 # --- value types ------------------------------------------------------------------------------
@@ -89,20 +132,61 @@ def _positive(value: Decimal) -> Decimal:
 
 
 _AsText = PlainSerializer(_decimal_text, return_type=str, when_used="json")
-Money = Annotated[Decimal, AfterValidator(_fixed_point(2)), _AsText]
+_AsNumber = BeforeValidator(_number_input)
+Money = Annotated[Decimal, _AsNumber, AfterValidator(_fixed_point(2)), _AsText]
 """An amount in the event's currency: 2 places (Avro decimal(18, 2)); JSON "1234.50"."""
-Quantity = Annotated[Decimal, AfterValidator(_fixed_point(4)), AfterValidator(_positive), _AsText]
+Quantity = Annotated[Decimal, _AsNumber, AfterValidator(_fixed_point(4)), AfterValidator(_positive), _AsText]
 """An order line quantity: 4 places (Avro decimal(18, 4)), > 0; JSON "2.5000"."""
-UnitPrice = Annotated[Decimal, AfterValidator(_fixed_point(4)), AfterValidator(_not_negative), _AsText]
+UnitPrice = Annotated[
+    Decimal, _AsNumber, AfterValidator(_fixed_point(4)), AfterValidator(_not_negative), _AsText
+]
 """A price per unit: 4 places (Avro decimal(18, 4)), >= 0; JSON "12.5000"."""
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]{5,}(Z|z|[+-][0-9:]{2,5})?")
+
+
+def _date_input(value: Any) -> Any:
+    """A date is a date or "YYYY-MM-DD"; never a number (pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, datetime) or not isinstance(value, date | str):
+        raise type_error("date_type", f'{limits.shown(value)} is not a date; send "YYYY-MM-DD"')
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise type_error("date_type", f'{limits.shown(value)} is not a date; send "YYYY-MM-DD"')
+    return value
+
+
+def _date_window(value: date) -> date:
+    outside = limits.date_outside(value)
+    if outside is not None:
+        raise rule_error(outside)
+    return value
+
+
+def _instant_input(value: Any) -> Any:
+    """An instant is a datetime or ISO-8601 text; never a number (read as seconds since 1970)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or len(value) > 40 or not _ISO_INSTANT.fullmatch(value):
+        raise type_error(
+            "datetime_type",
+            f'{limits.shown(value)} is not an ISO-8601 time; send e.g. "2026-03-01T09:30:00Z"',
+        )
+    return value
 
 
 def _utc_millis(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
+        raise rule_error(f"{value.isoformat()} has no time zone; send UTC with a Z (or an explicit offset)")
+    try:
+        utc: datetime | None = value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, which is before year 1 in UTC
+        utc = None
+    if utc is None or limits.instant_outside(utc) is not None:
         raise rule_error(
-            f"{value.isoformat()} has no time zone; send UTC with a Z (or an explicit offset)"
+            f"{value.isoformat()} is outside the plausible window "
+            f"{limits.EARLIEST.isoformat()} to {limits.LATEST.isoformat()} (UTC)"
         )
-    utc = value.astimezone(UTC)
     return utc.replace(microsecond=utc.microsecond - utc.microsecond % 1000)
 
 
@@ -111,8 +195,19 @@ def _iso_z(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+Day = Annotated[date, BeforeValidator(_date_input), AfterValidator(_date_window)]
+"""A calendar date within the plausible window (schemas.limits); JSON "2026-03-01"."""
+OptionalDay = Annotated[
+    date | None,
+    BeforeValidator(lambda v: v if v is None else _date_input(v)),
+    AfterValidator(lambda v: v if v is None else _date_window(v)),
+]
+
 Timestamp = Annotated[
-    datetime, AfterValidator(_utc_millis), PlainSerializer(_iso_z, return_type=str, when_used="json")
+    datetime,
+    BeforeValidator(_instant_input),
+    AfterValidator(_utc_millis),
+    PlainSerializer(_iso_z, return_type=str, when_used="json"),
 ]
 """A timezone-aware instant, held in UTC at millisecond precision; JSON "2026-03-01T09:30:00.000Z"."""
 
@@ -152,8 +247,10 @@ def _unit_code(value: str) -> str:
 
 
 def _version(value: int) -> int:
-    if not 0 < value < 2**63:
-        raise rule_error(f"{value} is not a version: must be > 0 (and fit an Avro long)")
+    if not 0 < value <= limits.MAX_ENTITY_VERSION:
+        raise rule_error(
+            f"{limits.shown(value)} is not a version: must be > 0 and at most {limits.MAX_ENTITY_VERSION}"
+        )
     return value
 
 
@@ -182,18 +279,50 @@ def _by(normalise: Callable[[str], str]) -> Callable[[str | None], str | None]:
     return check
 
 
-EventId = Annotated[str, AfterValidator(_event_id)]
-MemberId = Annotated[str, AfterValidator(_member_id)]
-Text = Annotated[str, AfterValidator(_not_blank)]
-Currency = Annotated[str, AfterValidator(_currency)]
-UnitCode = Annotated[str, AfterValidator(_unit_code)]
-SupplierName = Annotated[str, AfterValidator(_has_name)]
-CompaniesHouseNumber = Annotated[
-    str | None, BeforeValidator(_blank_is_none), AfterValidator(_by(identity.normalise_companies_house))
+_Strict = Field(strict=True)  # no ``false`` or ``[]`` for a string, no number for text
+_Blank = BeforeValidator(_blank_is_none)
+
+
+EventId = Annotated[str, _Strict, AfterValidator(_bounded(64)), AfterValidator(_event_id)]
+MemberId = Annotated[str, _Strict, AfterValidator(_bounded(64)), AfterValidator(_member_id)]
+Text = Annotated[str, _Strict, AfterValidator(_bounded(limits.MAX_ID)), AfterValidator(_not_blank)]
+SourceSystem = Annotated[
+    str, _Strict, AfterValidator(_bounded(limits.MAX_SOURCE_SYSTEM)), AfterValidator(_not_blank)
 ]
-VatNumber = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_by(identity.clean_vat))]
-Duns = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_by(identity.normalise_duns))]
-OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
+Title = Annotated[
+    str,
+    Field(strict=True),
+    AfterValidator(_bounded(limits.MAX_NAME, free_text=True)),
+    AfterValidator(_not_blank),
+]
+Description = Annotated[str, _Strict, AfterValidator(_bounded(limits.MAX_DESCRIPTION, free_text=True))]
+Currency = Annotated[str, _Strict, AfterValidator(_bounded(8)), AfterValidator(_currency)]
+UnitCode = Annotated[str, _Strict, AfterValidator(_bounded(8)), AfterValidator(_unit_code)]
+SupplierName = Annotated[str, _Strict, AfterValidator(_bounded(limits.MAX_NAME)), AfterValidator(_has_name)]
+CompaniesHouseNumber = Annotated[
+    str | None,
+    _Strict,
+    _Blank,
+    AfterValidator(_optional_bounded(limits.MAX_CODE)),
+    AfterValidator(_by(identity.normalise_companies_house)),
+]
+VatNumber = Annotated[
+    str | None,
+    _Strict,
+    _Blank,
+    AfterValidator(_optional_bounded(limits.MAX_CODE)),
+    AfterValidator(_by(identity.clean_vat)),
+]
+Duns = Annotated[
+    str | None,
+    _Strict,
+    _Blank,
+    AfterValidator(_optional_bounded(limits.MAX_CODE)),
+    AfterValidator(_by(identity.normalise_duns)),
+]
+OptionalText = Annotated[str | None, _Strict, _Blank, AfterValidator(_optional_bounded(limits.MAX_ID))]
+OptionalCode = Annotated[str | None, _Strict, _Blank, AfterValidator(_optional_bounded(limits.MAX_CODE))]
+Postcode = Annotated[str | None, _Strict, _Blank, AfterValidator(_optional_bounded(limits.MAX_POSTCODE))]
 EntityVersion = Annotated[int, Field(strict=True), AfterValidator(_version)]
 
 
@@ -260,14 +389,14 @@ class SupplierRef(_Record):
     companies_house_number: CompaniesHouseNumber = None
     vat_number: VatNumber = None
     duns: Duns = None
-    ppon: OptionalText = None
+    ppon: OptionalCode = None
 
 
 class OrderLine(_Record):
     """One line of a purchase order."""
 
     line_id: Text
-    description: str
+    description: Description
     quantity: Quantity
     unit: UnitCode
     unit_price: UnitPrice
@@ -299,7 +428,7 @@ class EventEnvelope(_Record):
 
     event_id: EventId
     member_id: MemberId
-    source_system: Text
+    source_system: SourceSystem
     entity_id: Text
     entity_version: EntityVersion
     occurred_at: Timestamp
@@ -312,11 +441,11 @@ class PurchaseOrder(EventEnvelope):
     family: ClassVar[Family] = "purchase-order"
 
     status: OrderStatus
-    order_date: date
+    order_date: Day
     currency: Currency
     supplier: SupplierRef
     contract_ref: OptionalText = None
-    lines: list[OrderLine]
+    lines: Annotated[list[OrderLine], Field(max_length=limits.MAX_LINES)]
     total_net: Money
     buyer_reference: OptionalText = None  # v2
 
@@ -343,9 +472,7 @@ class PurchaseOrder(EventEnvelope):
             return total_net  # the lines were invalid and already reported
         expected = sum((line.line_total for line in lines), Decimal("0.00"))
         if total_net != expected:
-            raise rule_error(
-                f"{total_net} is not the sum of the {len(lines)} lines' line_total, {expected}"
-            )
+            raise rule_error(f"{total_net} is not the sum of the {len(lines)} lines' line_total, {expected}")
         return total_net
 
 
@@ -355,12 +482,12 @@ class Contract(EventEnvelope):
     family: ClassVar[Family] = "contract"
 
     status: ContractStatus
-    title: Text
+    title: Title
     supplier: SupplierRef
     classification: Classification
-    start_date: date
-    end_date: date
-    max_extent_date: date | None = None
+    start_date: Day
+    end_date: Day
+    max_extent_date: OptionalDay = None
     value: Annotated[Money, AfterValidator(_not_negative)]
     currency: Currency
     framework_ref: OptionalText = None
@@ -393,8 +520,8 @@ class Supplier(EventEnvelope):
     companies_house_number: CompaniesHouseNumber = None
     vat_number: VatNumber = None
     duns: Duns = None
-    ppon: OptionalText = None
-    postcode: OptionalText = None
+    ppon: OptionalCode = None
+    postcode: Postcode = None
     sme: Annotated[bool | None, Field(strict=True)] = None
     vcse: Annotated[bool | None, Field(strict=True)] = None
 

@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from schemas import limits
 from schemas.models import MODEL_BY_FAMILY, RULE_ERROR, Contract, Event, PurchaseOrder, family_of
 from schemas.vocabulary import FAMILIES, Family
 
@@ -26,6 +27,7 @@ RejectionKind = Literal["decode", "schema", "validation", "tenant", "unsupported
 REJECTION_KINDS: tuple[RejectionKind, ...] = ("decode", "schema", "validation", "tenant", "unsupported")
 SUPPORTED_CURRENCIES = frozenset({"GBP"})
 _MAX_LISTED = 5  # errors spelled out in one reason; the rest are counted
+_MAX_REASON = 300  # characters of one error's reason
 
 
 class Rejection(Exception):
@@ -81,7 +83,7 @@ def rejection_from(exc: ValidationError, family: str) -> Rejection:
     shape = [e for e in errors if e["type"] != RULE_ERROR]
     chosen = shape or errors
     kind: RejectionKind = "schema" if shape else "validation"
-    reasons = [f"{field_path(e['loc'])}: {_describe(e, family)}" for e in chosen[:_MAX_LISTED]]
+    reasons = [_cut(f"{field_path(e['loc'])}: {_describe(e, family)}") for e in chosen[:_MAX_LISTED]]
     if len(chosen) > _MAX_LISTED:
         reasons.append(f"and {len(chosen) - _MAX_LISTED} more")
     return Rejection(kind, "; ".join(reasons), field=field_path(chosen[0]["loc"]) or None)
@@ -106,7 +108,9 @@ def _describe(error: ErrorDetails, family: str) -> str:
         return "missing (the field is required)"
     if kind == "extra_forbidden":
         return f"is not a field of a {family} event"
-    shown = repr(error.get("input"))
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{error['msg'][:1].lower()}{error['msg'][1:]} (got {shown})"
+    return f"{error['msg'][:1].lower()}{error['msg'][1:]} (got {limits.shown(error.get('input'))})"
+
+
+def _cut(reason: str) -> str:
+    """One error's reason, at most ``_MAX_REASON`` characters (a path into a huge body is long too)."""
+    return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 3] + "..."

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from schemas.limits import date_outside
 from topologies.naming import VIEWS
 
 
@@ -47,9 +48,12 @@ def _as_of(raw: str | None) -> date:
     if raw is None or raw == "":
         return today()
     try:
-        return date.fromisoformat(raw)
+        as_of = date.fromisoformat(raw)
     except ValueError:
-        raise _BadRequest(f"as_of={raw!r} is not a date: use YYYY-MM-DD (e.g. 2027-01-01)") from None
+        raise _BadRequest(f"as_of={raw[:40]!r} is not a date: use YYYY-MM-DD (e.g. 2027-01-01)") from None
+    if (outside := date_outside(as_of)) is not None:  # far dates overflow the window arithmetic
+        raise _BadRequest(f"as_of {outside}")
+    return as_of
 
 
 class _BadRequest(ValueError):

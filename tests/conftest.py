@@ -8,10 +8,12 @@ counts the sessions). A broker that cannot start fails the run: integration test
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bluelight.settings import load_settings
 from deploy import broker
@@ -21,6 +23,16 @@ from tests import ports
 
 PLAINTEXT_PORT = ports.PLAINTEXT
 SECURE_PORT = ports.SECURE
+
+# CI machines are shared and slow in bursts: a Hypothesis deadline there fails on the machine's
+# load, not on the code. `CI=true` (what CI services set) loads this profile: no deadline, a
+# fixed seed and no example database (a CI failure reproduces from its printed blob). Recent
+# Hypothesis releases have a similar built-in "ci" profile; ours does not depend on the version.
+hypothesis_settings.register_profile(
+    "bluelight-ci", deadline=None, derandomize=True, database=None, print_blob=True
+)
+if os.environ.get("CI", "").lower() == "true":
+    hypothesis_settings.load_profile("bluelight-ci")
 
 
 @contextmanager

@@ -337,8 +337,8 @@ async def read_dlqs(settings: HubSettings, members: Sequence[str]) -> list[DeadL
     """Everything in the members' DLQ topics, from the beginning to the current end."""
     tps = await partitions_of(settings, [dlq_topic(m) for m in members])
     out: list[DeadLetterSeen] = []
-    if not tps:
-        return out
+    missing = {dlq_topic(m) for m in members} - {tp.topic for tp in tps}
+    assert not missing, f"no such DLQ topics: {sorted(missing)}; reading them would find nothing either way"
     consumer = AIOKafkaConsumer(
         enable_auto_commit=False, client_id="oracle-dlq", **settings.kafka.to_aiokafka_kwargs()
     )

@@ -76,8 +76,8 @@ class Sent:
 class Categories:
     """National category of a classification, read straight from streams/reference/*.yaml.
 
-    CPV, UNSPSC and ECLASS: longest matching prefix of the code's digits (CPV: the first 8,
-    the check digit dropped). LOCAL: the member's own map (exact code first, then the longest
+    CPV, UNSPSC and ECLASS: longest matching prefix of the code's form (:func:`code_form`;
+    a code with no such form is unclassified). LOCAL: the member's own map (exact code first, then the longest
     prefix; case and surrounding spaces ignored). Nothing matching: ``unclassified``.
     """
 
@@ -117,9 +117,9 @@ class Categories:
             if wanted in codes:
                 return codes[wanted]
             return _longest_prefix(prefixes, wanted)
-        digits = "".join(ch for ch in code if ch.isdigit())
-        if scheme == "CPV":
-            digits = digits[:8]
+        digits = code_form(scheme, code)
+        if digits is None:
+            return UNCLASSIFIED
         return _longest_prefix(self.scheme_rules[scheme], digits)
 
     def name(self, category: str) -> str:
@@ -147,9 +147,32 @@ def benchmark_key(scheme: str, code: str, unit: str) -> str | None:
     """``SCHEME:code|unit`` of a line for price-benchmark, None for LOCAL codes."""
     if scheme not in BENCHMARK_SCHEMES:
         return None
+    form = code_form(scheme, code)
+    return None if form is None else f"{scheme}:{form}|{unit}"
+
+
+def code_form(scheme: str, code: str) -> str | None:
+    """A CPV, UNSPSC or ECLASS code as docs/categories.md defines it, or None when it is not one.
+
+    CPV: 8 ASCII digits, optionally with a check digit as "-d" or as a 9th digit (dropped).
+    UNSPSC: 2 to 10 digits. ECLASS: up to 8 digits, hyphens ignored (at least 2). Anything
+    else (7-digit CPV, "33735100.0", "4321-1503" under UNSPSC) is not guessed at.
+    """
+    text = code.strip()
+    if scheme == "ECLASS":
+        text = text.replace("-", "")
+    if scheme == "CPV" and "-" in text:
+        text, _, check = text.partition("-")
+        if len(check) != 1 or check not in "0123456789":
+            return None
+        if len(text) != 8:
+            return None
+    if not text or any(ch not in "0123456789" for ch in text):
+        return None
     if scheme == "CPV":
-        code = "".join(ch for ch in code if ch.isdigit())[:8]
-    return f"{scheme}:{code}|{unit}"
+        return text[:8] if len(text) in (8, 9) else None
+    low, high = (2, 10) if scheme == "UNSPSC" else (2, 8)
+    return text if low <= len(text) <= high else None
 
 
 # --- replay: accepted, duplicates, rejected, current states ---------------------------------------
@@ -463,6 +486,10 @@ def diff_view(expected: dict[str, Any], served: dict[str, Any], key_field: str, 
             out.append(f"  field {field_name!r}: expected {want_value!r}, served {got_value!r}")
     want = {i[key_field]: i for i in expected.get("items", [])}
     got = {i.get(key_field): i for i in served.get("items", [])}
+    served_count = Counter(i.get(key_field) for i in served.get("items", []))
+    for key, times in sorted(served_count.items(), key=lambda kv: str(kv[0])):
+        if times > 1:
+            out.append(f"  item {key!r} is served {times} times")
     for key in sorted(set(want) - set(got), key=str):
         out.append(f"  missing item {key!r}: expected {want[key]}")
     for key in sorted(set(got) - set(want), key=str):

@@ -178,6 +178,13 @@ HAND_PRODUCTS: tuple[Product, ...] = (
     Product("LOCAL", "FLEETCARD.X", "EA", "Not under FLEET.", Decimal("50"), ("london-fire",)),
     Product("LOCAL", "ops.ba.cylinder", "EA", "BA cylinder", Decimal("780"), ("london-fire",)),
     Product("LOCAL", "CC-4410", "EA", "Cost code with no partner map", Decimal("99")),
+    # codes that cannot be normalised: unclassified, and no price-benchmark key (docs/categories.md)
+    Product("CPV", "3373510", "EA", "CPV with a lost leading digit (7 digits)", Decimal("12")),
+    Product("CPV", "33735100.0", "EA", "CPV as a spreadsheet wrote it", Decimal("12")),
+    Product("CPV", "35113400-12", "EA", "CPV with two check digits", Decimal("15")),
+    Product("CPV", "3511340012", "EA", "CPV of 10 digits", Decimal("15")),
+    Product("UNSPSC", "4321-1503", "EA", "UNSPSC with a hyphen", Decimal("1020")),
+    Product("ECLASS", "19.03.01.01", "EA", "ECLASS with dots", Decimal("340")),
 )
 
 UNITS = ("EA", "EA", "EA", "H87", "KGM", "SET", "HUR")
@@ -193,6 +200,10 @@ def generated_products(rng: random.Random, cats: Categories, count: int) -> list
         code = digits
         if scheme == "CPV" and rng.random() < 0.5:
             code = f"{digits}-{rng.randrange(10)}"
+        if rng.random() < 0.1:  # a form no partner should send: unclassified, not guessed at
+            code = rng.choice((digits[1:], f"{digits}.0", f"{digits[:4]}-{digits[4:]}", f"{digits}00"))
+            if scheme == "ECLASS" and "-" in code:
+                code = f"{digits}.0"  # hyphens are allowed in ECLASS codes
         base = (
             Decimal(rng.choice(("2.50", "14.99", "120", "845.5", "3200")))
             * Decimal(rng.randint(50, 150))

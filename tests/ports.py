@@ -8,6 +8,9 @@ say) in one of them and every broker it starts or borrows moves by that much.
 from __future__ import annotations
 
 import os
+import random
+import socket
+from collections.abc import Sequence
 
 
 def offset() -> int:
@@ -34,3 +37,23 @@ ORACLE = port(9492)  # oracle and SIGKILL tests (a fresh broker each)
 DEPLOY = port(9592)  # deploy tests; a 3-node cluster takes +100 and +200
 DEMO = port(9892)
 BOUNCE = port(9992)
+
+
+def free_block(offsets: Sequence[int] = (0, 1, 100, 101, 200, 201), tries: int = 200) -> int:
+    """A base port such that base + each offset is free now (a 3-node cluster: nodes on +0, +100,
+    +200 and their controllers on +1), picked at random above the suite's fixed ports."""
+    rng = random.Random()
+    for _ in range(tries):
+        base = rng.randrange(20_000, 60_000 - max(offsets))
+        if all(_free(base + o) for o in offsets):
+            return base
+    raise RuntimeError(f"no free block of ports {list(offsets)} found in {tries} tries")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -84,13 +84,14 @@ def read_csv(path: Path, member: str, cfg: CsvConfig) -> Iterator[Outcome]:
     except (OSError, UnicodeDecodeError, LookupError) as exc:
         yield RowError(name, None, None, f"cannot read the file: {exc}")
         return
-    records = list(_records(text, cfg.delimiter))
+    unreadable: list[tuple[int, Outcome]] = []
+    records = list(_records(name, text, cfg.delimiter, unreadable))
     header_at = _find_header(records, cfg)
     if isinstance(header_at, RowError):
         yield RowError(name, header_at.line, header_at.column, header_at.reason, header_at.raw)
         return
     pos, header = header_at
-    outcomes: list[tuple[int, Outcome]] = [
+    outcomes: list[tuple[int, Outcome]] = unreadable + [
         (line, Skipped(name, line, "above the header row")) for line, _, _ in records[:pos]
     ]
     rows: list[SpendRow] = []
@@ -109,11 +110,25 @@ def read_csv(path: Path, member: str, cfg: CsvConfig) -> Iterator[Outcome]:
         yield out
 
 
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str], str]]:
-    """(first line number, cells, raw text) per CSV record; quoted newlines kept in one record."""
+def _records(
+    name: str, text: str, delimiter: str, unreadable: list[tuple[int, Outcome]]
+) -> Iterator[tuple[int, list[str], str]]:
+    """(first line number, cells, raw text) per CSV record; quoted newlines kept in one record.
+
+    A record the csv module refuses (e.g. a field over its 128 KiB limit) is added to
+    ``unreadable`` as that line's error, and reading goes on with the next record.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     last = 0
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            unreadable.append((last + 1, RowError(name, last + 1, None, f"not readable as CSV: {exc}")))
+            last = reader.line_num
+            continue
         start = last + 1
         last = reader.line_num
         buf = io.StringIO()

@@ -10,6 +10,8 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from schemas.limits import MAX_NUMBER_TEXT
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 
@@ -41,6 +43,8 @@ def parse_amount(text: str) -> Decimal:
     s = raw.replace(" ", "")
     if not s:
         raise ValueError("amount is empty")
+    if len(s) > MAX_NUMBER_TEXT:  # no amount the contract holds (18 digits) is written that long
+        raise ValueError(f"amount of {len(s)} characters is not a number the hub can hold")
     # Every way of writing a credit marks it negative; none of them cancels another.
     negative = False
     if s.startswith("(") and s.endswith(")"):

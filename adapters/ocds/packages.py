@@ -9,11 +9,11 @@ is read as Windows-1252 (Contracts Finder serves ISO-8859-1) rather than refused
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from schemas.jsonin import JsonRefused, parse_json
 
 
 class PackageError(ValueError):
@@ -106,18 +106,19 @@ def _ocid(obj: Any, where: str) -> str:
     return ocid.strip()
 
 
+OCDS_MAX_DEPTH = 32  # a release package is about 10 deep (package > releases > awards > items > ...)
+
+
 def _parse(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise PackageError(
-            None, f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
-
-
-def _no_constant(name: str) -> Any:
-    raise PackageError(None, f"not valid JSON: the number {name} has no meaning as an amount")
+    try:  # the contract's bounded reader: no duplicate keys, huge numbers, NaN or runaway nesting
+        return parse_json(text, max_depth=OCDS_MAX_DEPTH, decimals=True)
+    except JsonRefused as exc:
+        if exc.line is not None:
+            raise PackageError(
+                None, f"not valid JSON (line {exc.line}, column {exc.column}): {exc.reason}"
+            ) from None
+        raise PackageError(None, f"not valid JSON: {exc.reason}") from None

@@ -7,6 +7,7 @@ it as the duplicate it is.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -18,19 +19,27 @@ EVENT_ID_NAMESPACE = uuid.UUID("6f1f7c2e-3b1a-5d8e-9a4c-0b7e2d4c9f10")
 
 
 def event_id_for(member: str, family: Family, entity_id: str, entity_version: object) -> str:
-    """The deterministic event id: uuid5 of member/family/entity_id/entity_version."""
-    return str(
-        uuid.uuid5(EVENT_ID_NAMESPACE, f"{member}/{family}/{entity_id}/{_version_text(entity_version)}")
-    )
+    """The deterministic event id: uuid5 of member/family/entity_id/entity_version.
+
+    Computed as uuid5 is (sha1 of namespace and UTF-8 name) but never raising: a lone
+    surrogate in a hostile ``entity_id`` is encoded as is, and the event is then refused by
+    validation with a reason, not by a crash here.
+    """
+    name = f"{member}/{family}/{entity_id}/{_version_text(entity_version)}"
+    data = EVENT_ID_NAMESPACE.bytes + name.encode("utf-8", "surrogatepass")
+    digest = hashlib.sha1(data, usedforsecurity=False).digest()  # noqa: S324 - uuid5 is sha1 by definition
+    return str(uuid.UUID(bytes=digest[:16], version=5))
 
 
 def _version_text(version: object) -> str:
     # "3", 3 and 3.0 name the same version; anything else is left for validation to reject.
+    if isinstance(version, bool) or (isinstance(version, int) and version.bit_length() > 64):
+        return repr(type(version))
+    text = str(version)[:64]
     try:
-        as_int = int(str(version))
+        return str(int(text))
     except ValueError:
-        return str(version)
-    return str(as_int)
+        return text
 
 
 def utc_now() -> datetime:
@@ -54,18 +63,20 @@ def complete_envelope(
 ) -> dict[str, Any]:
     """A copy of ``data`` with the envelope completed.
 
-    ``member_id`` and ``source_system`` are filled only when absent (a different member is
-    left for the tenant check to reject, never overwritten); ``event_id`` is derived when
+    ``member_id`` and ``source_system`` are filled only when absent (missing, null or "");
+    a value of the wrong type (``false``, ``[]``) is left for validation to refuse, and a
+    different member for the tenant check, never overwritten. ``event_id`` is derived when
     absent; ``published_at`` is always the adapter's own clock, as the spec defines it.
     """
     out = dict(data)
-    if not out.get("member_id"):
+    if _absent(out.get("member_id")):
         out["member_id"] = member
-    if source_system and not out.get("source_system"):
+    if source_system and _absent(out.get("source_system")):
         out["source_system"] = source_system
     if (
-        not out.get("event_id")
-        and out.get("entity_id") not in (None, "")
+        _absent(out.get("event_id"))
+        and isinstance(out.get("entity_id"), str)
+        and out["entity_id"] != ""
         and out.get("entity_version") is not None
     ):
         out["event_id"] = event_id_for(
@@ -73,3 +84,7 @@ def complete_envelope(
         )
     out["published_at"] = iso_z(published_at or utc_now())
     return out
+
+
+def _absent(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value == "")

@@ -13,6 +13,7 @@ from typing import Any
 from adapters.sdk.envelope import complete_envelope
 from adapters.sdk.sharing import SharingPolicy
 from schemas.models import Event
+from schemas.serde import EncodeError, encode_event
 from schemas.validate import Rejection, check_supported, check_tenant, validate_event
 from topologies.naming import Family
 
@@ -31,10 +32,14 @@ def prepare(
     event = validate_event(family, filled)
     check_supported(event)
     check_tenant(event, member)
-    if policy is None or policy.is_empty():
-        return event
-    shared = policy.apply(family, event.model_dump(mode="json"))
-    try:
-        return validate_event(family, shared)
-    except Rejection as exc:  # a policy that breaks events is a bug in the policy rules, said so
-        raise Rejection(exc.kind, f"after the sharing policy: {exc.reason}", exc.field) from exc
+    if policy is not None and not policy.is_empty():
+        shared = policy.apply(family, event.model_dump(mode="json"))
+        try:
+            event = validate_event(family, shared)
+        except Rejection as exc:  # a policy that breaks events is a bug in the policy rules, said so
+            raise Rejection(exc.kind, f"after the sharing policy: {exc.reason}", exc.field) from exc
+    try:  # what validates must also encode; found here, before anything of a batch is sent
+        encode_event(event)
+    except EncodeError as exc:
+        raise Rejection("validation", f"the event cannot be encoded: {exc}") from exc
+    return event

@@ -36,6 +36,15 @@ class Ack:
     offset: int
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """An event encoded for its topic, not yet sent."""
+
+    event: Event
+    topic: str
+    value: bytes
+
+
 class PublishError(RuntimeError):
     """The broker refused or did not acknowledge; what was not acknowledged was not published."""
 
@@ -93,14 +102,27 @@ class Publisher:
             self._checked[topic] = frozenset(found)
         return self._checked[topic]
 
+    def encode(self, event: Event) -> Outgoing:
+        """``event`` stamped ``published_at`` now and encoded, ready to send (EncodeError if not).
+
+        Encode every event of a request or file first, then send: an event that cannot be
+        encoded is then found before anything of the batch has left.
+        """
+        stamped = event.model_copy(update={"published_at": utc_now()})
+        return Outgoing(event, member_topic(event.member_id, family_of(event)), encode_event(stamped))
+
     async def send(self, event: Event) -> asyncio.Future[Ack]:
         """Queue ``event`` (stamped ``published_at`` now); the future resolves on the broker's ack."""
+        await self.partitions(member_topic(event.member_id, family_of(event)))
+        return await self.send_encoded(self.encode(event))
+
+    async def send_encoded(self, out: Outgoing) -> asyncio.Future[Ack]:
+        """Queue an encoded event; the future resolves on the broker's ack."""
+        event, topic = out.event, out.topic
         family = family_of(event)
-        topic = member_topic(event.member_id, family)
         await self.partitions(topic)
-        stamped = event.model_copy(update={"published_at": utc_now()})
         try:
-            sent = await self._producer.send(topic, value=encode_event(stamped), key=event.entity_id.encode())
+            sent = await self._producer.send(topic, value=out.value, key=event.entity_id.encode())
         except KafkaError as exc:
             raise PublishError(f"could not queue {family} {event.entity_id}: {exc}") from exc
         ack: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
@@ -124,8 +146,11 @@ class Publisher:
         return ack
 
     async def publish_all(self, events: Iterable[Event]) -> list[Ack]:
-        """Send every event and wait for every acknowledgement, in order."""
-        futures = [await self.send(event) for event in events]
+        """Encode every event and check every topic, then send all and wait for every ack, in order."""
+        outgoing = [self.encode(event) for event in events]
+        for topic in sorted({out.topic for out in outgoing}):
+            await self.partitions(topic)
+        futures = [await self.send_encoded(out) for out in outgoing]
         return list(await asyncio.gather(*futures))
 
     async def flush(self) -> None:

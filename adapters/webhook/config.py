@@ -56,6 +56,10 @@ class WebhookConfig(BaseModel):
     listen: str = "127.0.0.1:8085"
     max_body_bytes: int = Field(default=MIB, gt=0)
     ack_timeout_seconds: float = Field(default=30.0, gt=0)
+    read_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="For the request head, and for the body."
+    )
+    max_events: int = Field(default=1_000, gt=0, description="Events in one request.")
     members: list[WebhookMember]
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -46,9 +47,13 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not parts:
+        for _ in range(50):  # a topic just created reaches the metadata a moment later (longer under load)
+            if parts:
+                break
             await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic first seen here
             parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            await asyncio.sleep(0 if parts else 0.2)
+        assert parts, f"topic {topic} has no partitions: its end offsets would say nothing either way"
         ends = await consumer.end_offsets(parts)
         return {tp.partition: off for tp, off in ends.items()}
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -12,19 +13,22 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from click.testing import CliRunner
 
 from bluelight.cli import cli
-from bluelight.settings import HubSettings, load_settings
+from bluelight.settings import HubSettings
 from deploy import broker
 from deploy.broker import BrokerInfo
 from tests import ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-PORT = ports.DEPLOY  # nodes on 9592, 9692, 9792; controllers on +1
+# A free block of ports (nodes on PORT, +100, +200; controllers on +1) and a state dir of the
+# test's own: the cluster is killed and wiped at the end, so it must never be one a developer
+# runs (docs/kafka.md suggests `kafka up --nodes 3` on the default state dir and port 9592).
+PORT = ports.free_block()
 
 
 @pytest.fixture
-def settings() -> HubSettings:
-    return load_settings()
+def settings(tmp_path: Path) -> HubSettings:
+    return HubSettings(state_dir=tmp_path / "state")
 
 
 @pytest.fixture
@@ -72,7 +76,8 @@ async def test_a_killed_node_loses_no_acknowledged_record(settings: HubSettings,
         # kill -9 the leader of partition 0: no controlled shutdown, no chance to hand over
         victim = next(int(p["leader"]) for p in parts if p["partition"] == 0)
         broker.kill_node(settings, PORT, victim)
-        status = CliRunner().invoke(cli, ["kafka", "status", "--port", str(PORT)])
+        args = ["--state-dir", str(settings.state_dir), "kafka", "status", "--port", str(PORT)]
+        status = CliRunner().invoke(cli, args)
         assert status.exit_code == 1
         assert "DEGRADED" in status.output
         assert f"node {victim}: 127.0.0.1:{PORT + 100 * (victim - 1)} not running" in status.output

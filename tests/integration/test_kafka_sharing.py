@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bluelight.settings import HubSettings, load_settings
 from deploy import broker, process
@@ -53,3 +55,32 @@ def test_sessions_never_stop_a_broker_kafka_up_started(settings: HubSettings) ->
     with broker.borrowed(settings, PORT) as borrowed:
         assert not borrowed.started
     assert running(settings)
+
+
+def test_the_last_session_out_wipes_a_session_started_broker(settings: HubSettings) -> None:
+    """Each run starts from an empty broker: no topics, groups or offsets left by the last one."""
+    topic = "test.left.behind"
+    with broker.borrowed(settings, PORT) as first:
+        asyncio.run(_create(first.bootstrap, topic))
+        assert topic in asyncio.run(_topics(first.bootstrap))  # the check below can see it
+    with broker.borrowed(settings, PORT) as second:
+        assert second.started
+        assert topic not in asyncio.run(_topics(second.bootstrap))
+
+
+async def _create(bootstrap: str, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+async def _topics(bootstrap: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from schemas.limits import MAX_ENTITY_VERSION
 from schemas.models import (
     ClassificationScheme,
     Contract,
@@ -123,11 +124,16 @@ def line(index: int, **changes: Any) -> dict[str, Any]:
 
 
 member_ids = st.from_regex(MEMBER_ID_RE, fullmatch=True)
-texts = st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != "")
+# text the contract accepts in names and ids: no controls, surrogates or bidi overrides (schemas.limits)
+letters = st.characters(
+    blacklist_categories=("Cs", "Cc"),
+    blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+)
+texts = st.text(letters, min_size=1, max_size=30).filter(lambda s: s.strip() != "")
 optional_texts = st.none() | texts
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 timestamps = st.datetimes(
-    min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC) | offsets
+    min_value=datetime(1990, 1, 2), max_value=datetime(2090, 1, 1), timezones=st.just(UTC) | offsets
 )
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 1, 1))
 
@@ -163,7 +169,7 @@ def envelopes(draw: st.DrawFn, member: str | None = None) -> dict[str, Any]:
         "member_id": member or draw(member_ids),
         "source_system": draw(st.sampled_from(["sap-s4", "oracle-fusion", "unit4", "peppol"]) | texts),
         "entity_id": draw(texts),
-        "entity_version": draw(st.integers(1, 2**63 - 1)),
+        "entity_version": draw(st.integers(1, MAX_ENTITY_VERSION)),
         "occurred_at": draw(timestamps),
         "published_at": draw(timestamps),
     }
@@ -195,7 +201,7 @@ def order_lines(draw: st.DrawFn, line_id: str) -> dict[str, Any]:
     unit_price = draw(fixed(4, 0, 1_000_000))
     return {
         "line_id": line_id,
-        "description": draw(st.text(max_size=40)),
+        "description": draw(st.text(letters, max_size=40)),
         "quantity": quantity,
         "unit": draw(st.sampled_from(["EA", "H87", "KGM", "C62", "LTR"])),
         "unit_price": unit_price,

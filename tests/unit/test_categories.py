@@ -166,8 +166,17 @@ def test_categories_listing() -> None:
     ids = [c.id for c in listed]
     assert ids[-1] == "unclassified"
     assert len(ids) == len(set(ids))
-    for required in ("fleet-vehicles", "fire-equipment", "body-armour", "ict-software", "forensic-services",
-                     "custody-detention", "estates-fm", "animals", "laboratory"):
+    for required in (
+        "fleet-vehicles",
+        "fire-equipment",
+        "body-armour",
+        "ict-software",
+        "forensic-services",
+        "custody-detention",
+        "estates-fm",
+        "animals",
+        "laboratory",
+    ):
         assert required in ids
     assert all(c.name and c.description for c in listed)
     with pytest.raises(KeyError, match="no-such"):
@@ -232,15 +241,23 @@ def test_a_copy_loads_and_a_changed_rule_takes_effect(ref_copy: Path) -> None:
     ("file", "old", "new", "says"),
     [
         ("cpv.yaml", '"35815": [body-armour,', '"35815": [body-armor,', "unknown category 'body-armor'"),
-        ("cpv.yaml", '"03": [miscellaneous,', '03: [miscellaneous,', "keys must be quoted"),
+        ("cpv.yaml", '"03": [miscellaneous,', "03: [miscellaneous,", "keys must be quoted"),
         ("cpv.yaml", '"9838": [animals,', '"9831": [animals,', "appears twice"),
         ("cpv.yaml", '"157": [animals,', '"15x": [animals,', "a CPV prefix is 2 to 8 digits"),
         ("cpv.yaml", '"157": [animals, "Animal feedstuffs"]', '"157": animals', r"expected \[category-id"),
-        ("cpv.yaml", "version: 1\nchangelog:\n  - version: 1", "version: 2\nchangelog:\n  - version: 2",
-         "taxonomy.yaml is version 1"),
+        (
+            "cpv.yaml",
+            "version: 1\nchangelog:\n  - version: 1",
+            "version: 2\nchangelog:\n  - version: 2",
+            "taxonomy.yaml is version 1",
+        ),
         ("taxonomy.yaml", "version: 1\n", "version: 2\n", "version 2 has no changelog entry"),
-        ("taxonomy.yaml", "  - id: unclassified\n", "  - id: unclassified-x\n",
-         "must include 'unclassified'"),
+        (
+            "taxonomy.yaml",
+            "  - id: unclassified\n",
+            "  - id: unclassified-x\n",
+            "must include 'unclassified'",
+        ),
         ("taxonomy.yaml", "  - id: legal\n", "  - id: Legal Services\n", "not a slug"),
         ("unspsc.yaml", "version: 1\n", "version: one\n", "whole number"),
         ("local/kent-police.yaml", "member: kent-police", "member: essex-police", "named for 'kent-police'"),

@@ -383,3 +383,19 @@ def test_bad_files_and_undated_releases_are_row_errors(tmp_path: Path) -> None:
     assert undated.column == "date"
     assert "release 'r0' of 'ocds-x-1' has no date" in undated.reason
     assert len(mapped(out, "contract")) == 1  # Wiltshire still maps
+
+
+def test_hostile_json_files_are_row_errors_not_crashes(tmp_path: Path) -> None:
+    """The contract's bounded JSON reader: a huge number, runaway nesting, a duplicate key, NaN."""
+    bodies = {
+        "huge.json": b'{"releases": [{"ocid": "ocds-x-1", "value": ' + b"9" * 5_000 + b"}]}",
+        "deep.json": b'{"releases": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        "twice.json": b'{"releases": [], "releases": []}',
+        "nan.json": b'{"releases": [{"ocid": "ocds-x-1", "value": NaN}]}',
+    }
+    for name, body in bodies.items():
+        (tmp_path / name).write_bytes(body)
+    out = run(*(tmp_path / name for name in bodies), WILTSHIRE)
+    reasons = [e.reason for e in errors(out)]
+    assert len(reasons) == 4 and all(r.startswith("not valid JSON") for r in reasons), reasons
+    assert len(mapped(out, "contract")) == 1  # Wiltshire still maps

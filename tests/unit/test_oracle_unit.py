@@ -9,6 +9,7 @@ kind it is labelled with).
 from __future__ import annotations
 
 import copy
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from schemas.identity import national_supplier_key
-from schemas.models import Contract, Event, PurchaseOrder, SupplierRef
+from schemas.models import Classification, Contract, Event, PurchaseOrder, SupplierRef
 from schemas.serde import encode_event, event_from_bytes
 from schemas.validate import Rejection
 from tests.hub_run import diff_view_topics
@@ -27,12 +28,13 @@ from tests.oracle import (
     add_months,
     benchmark_key,
     bucket_of,
+    code_form,
     diff_view,
     expected_views,
     normalise_served,
     replay,
 )
-from tests.oracle_gen import SUPPLIERS, Plan, generate
+from tests.oracle_gen import HAND_PRODUCTS, SUPPLIERS, Plan, Product, generate, generated_products
 
 T0 = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
 AS_OF = date(2026, 8, 31)
@@ -41,6 +43,10 @@ AS_OF = date(2026, 8, 31)
 @pytest.fixture(scope="module")
 def cats() -> Categories:
     return Categories()
+
+
+def _products(cats: Categories) -> list[Product]:
+    return [*HAND_PRODUCTS, *generated_products(random.Random(7), cats, 400)]
 
 
 # --- builders ---------------------------------------------------------------------------------------
@@ -183,6 +189,15 @@ def items(views: dict[str, dict[str, Any]], view: str) -> dict[str, dict[str, An
         ("LOCAL", "FLEET.FUELCARD", "london-fire", "energy-fuel"),  # exact code beats prefix FLEET.
         ("LOCAL", "FLEETCARD.X", "london-fire", "unclassified"),
         ("LOCAL", "ops.ba.cylinder", "london-fire", "fire-equipment"),
+        # codes that cannot be normalised are not guessed at (docs/categories.md)
+        ("CPV", "3373510", "kent-police", "unclassified"),  # 7 digits: a lost leading zero
+        ("CPV", "33735100.0", "kent-police", "unclassified"),  # a spreadsheet's float
+        ("CPV", "35113400-12", "kent-police", "unclassified"),
+        ("CPV", "337351007-7", "kent-police", "unclassified"),
+        ("CPV", "3511340012", "kent-police", "unclassified"),
+        ("UNSPSC", "4321-1503", "essex-police", "unclassified"),
+        ("UNSPSC", "4", "essex-police", "unclassified"),
+        ("ECLASS", "19.03.01.01", "essex-police", "unclassified"),
     ],
 )
 def test_category_lookup(cats: Categories, scheme: str, code: str, member: str, expected: str) -> None:
@@ -199,6 +214,32 @@ def test_benchmark_key() -> None:
     assert benchmark_key("CPV", "337351009", "EA") == "CPV:33735100|EA"
     assert benchmark_key("UNSPSC", "46181604", "PR") == "UNSPSC:46181604|PR"
     assert benchmark_key("LOCAL", "MG-FLEET", "EA") is None
+    assert benchmark_key("CPV", "33735100.0", "EA") is None  # unclassified: no price under a guess
+    assert benchmark_key("CPV", "3373510", "EA") is None
+    assert benchmark_key("UNSPSC", "4321-1503", "EA") is None
+    assert benchmark_key("ECLASS", "19-03-01-01", "EA") == "ECLASS:19030101|EA"
+
+
+def test_the_generator_sends_codes_that_cannot_be_normalised(cats: Categories) -> None:
+    products = _products(cats)
+    odd = [p for p in products if p.scheme != "LOCAL" and code_form(p.scheme, p.code) is None]
+    assert {p.scheme for p in odd} == {"CPV", "UNSPSC", "ECLASS"}
+    assert len(odd) >= 8  # the hand-made ones and some grown from the rules
+
+
+def test_oracle_and_hub_agree_on_every_generated_code(cats: Categories) -> None:
+    """The oracle's own reading of docs/categories.md, against the hub's, on every code sent."""
+    from streams.categories import map_classification, normalise_code
+    from streams.derive import price_key
+
+    for product in _products(cats):
+        for member in ("kent-police", "london-fire", "essex-police"):
+            hub = map_classification(product.scheme, product.code, member).category
+            assert cats.category(product.scheme, product.code, member) == hub, (product, member)
+        classification = Classification(scheme=product.scheme, code=product.code)
+        assert benchmark_key(product.scheme, product.code, "EA") == price_key(
+            classification, "EA", normalise_code
+        ), product
 
 
 def test_add_months_clamps_to_month_end() -> None:
@@ -470,6 +511,9 @@ def test_diff_view_reports_every_kind_of_difference(cats: Categories) -> None:
     served = copy.deepcopy(expected)
     served["items"].reverse()
     assert diff_view(expected, served, "category") == ["  items are not sorted by key"]
+    served = copy.deepcopy(expected)
+    served["items"].insert(0, copy.deepcopy(served["items"][0]))  # equal, sorted, but twice
+    assert diff_view(expected, served, "category") == ["  item 'body-armour' is served 2 times"]
 
 
 def test_normalise_served_accepts_equal_instants_only() -> None:

@@ -277,8 +277,17 @@ def test_old_reader_ignores_new_optional_field() -> None:
             "order_date": "2026-03-01",
             "currency": "GBP",
             "supplier": {"member_supplier_id": "V", "name": "Acme"},
-            "lines": [{"line_id": "1", "description": "x", "quantity": "1", "unit": "EA", "unit_price": "2",
-                       "line_total": "2", "classification": {"scheme": "CPV", "code": "1"}}],
+            "lines": [
+                {
+                    "line_id": "1",
+                    "description": "x",
+                    "quantity": "1",
+                    "unit": "EA",
+                    "unit_price": "2",
+                    "line_total": "2",
+                    "classification": {"scheme": "CPV", "code": "1"},
+                }
+            ],
             "total_net": "2",
             "buyer_reference": "REQ-778",
         },

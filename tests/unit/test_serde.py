@@ -168,10 +168,22 @@ def test_catalogue_refuses_a_changed_logical_type(tmp_path: Path) -> None:
     [
         ("version1.avsc", json.dumps(VIEW_V1), "named v<N>.avsc"),
         ("v1.avsc", "{not json", "not a usable Avro schema"),
-        ("v1.avsc", json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "nope"}]}),
-         "not a usable Avro schema"),
-        ("v1.avsc", json.dumps({"type": "record", "name": "R", "fields": [
-            {"name": "a", "type": {"type": "string", "logicalType": "uuid"}}]}), "'uuid' on 'string'"),
+        (
+            "v1.avsc",
+            json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "nope"}]}),
+            "not a usable Avro schema",
+        ),
+        (
+            "v1.avsc",
+            json.dumps(
+                {
+                    "type": "record",
+                    "name": "R",
+                    "fields": [{"name": "a", "type": {"type": "string", "logicalType": "uuid"}}],
+                }
+            ),
+            "'uuid' on 'string'",
+        ),
     ],
 )
 def test_catalogue_errors_name_the_file(tmp_path: Path, file_name: str, text: str, words: str) -> None:
@@ -218,7 +230,7 @@ def test_old_writer_version_is_read_as_latest() -> None:
         (b"\xc3", Truncated, "inside the C3 01 marker"),
         (b"\xc3\x01\x00\x01", Truncated, "inside the 10-byte header"),
         (b"\x00\x00\x00\x00\x07abc", BadMagic, "Confluent framing"),
-        (b"{\"json\": true}", BadMagic, "7b 22"),
+        (b'{"json": true}', BadMagic, "7b 22"),
         (b"\xc3\x01" + bytes(8) + b"abc", UnknownFingerprint, "0000000000000000"),
         (b"\xc3\x01" + bytes(MAX_MESSAGE_BYTES), Oversized, "larger than"),
     ],
@@ -287,11 +299,19 @@ def test_out_of_range_date_is_malformed() -> None:
 
 
 def test_unknown_enum_symbol_is_a_schema_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    enum_v1 = {"type": "record", "name": "R", "fields": [
-        {"name": "s", "type": {"type": "enum", "name": "S", "symbols": ["A", "B"]}}]}
-    enum_v2 = {"type": "record", "name": "R", "fields": [
-        {"name": "s", "type": {"type": "enum", "name": "S", "symbols": ["A"]}},
-        {"name": "n", "type": ["null", "string"], "default": None}]}
+    enum_v1 = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "s", "type": {"type": "enum", "name": "S", "symbols": ["A", "B"]}}],
+    }
+    enum_v2 = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "s", "type": {"type": "enum", "name": "S", "symbols": ["A"]}},
+            {"name": "n", "type": ["null", "string"], "default": None},
+        ],
+    }
     _write(tmp_path, "x", 1, enum_v1)
     _write(tmp_path, "x", 2, enum_v2)
     cat = load_catalogue(tmp_path)

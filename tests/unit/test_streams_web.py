@@ -75,3 +75,15 @@ def test_views_get_names_the_url_when_no_worker_answers() -> None:
     assert result.exit_code == 1
     assert f"http://127.0.0.1:{port}/views/category-spend" in result.output
     assert "is `bluelight worker` running?" in result.output
+
+
+def test_as_of_outside_the_plausible_window_is_400_not_a_crash() -> None:
+    idx = index()
+    for far in ("9999-01-01", "0001-01-01", "1989-12-31", "2101-01-01"):
+        for answer in (
+            view_answer(idx, "contract-pipeline", far, ready=True),
+            item_answer(idx, "contract-pipeline", "fleet", far, ready=True),
+        ):
+            assert answer.status == 400 and "outside the plausible window" in answer.body["error"], far
+    assert view_answer(idx, "contract-pipeline", "2100-12-31", ready=True).status == 200
+    assert view_answer(idx, "contract-pipeline", "x" * 100_000, ready=True).status == 400

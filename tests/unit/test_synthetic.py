@@ -35,8 +35,15 @@ def test_members_are_the_43_forces_the_fire_services_and_the_national_team() -> 
     assert len(set(ids)) == len(ids)
     for m in MEMBERS:
         check_member_id(m.id)
-    for expected in ("kent-police", "metropolitan-police", "avon-and-somerset-police", "wiltshire-fire",
-                     "bluelight-national", "dyfed-powys-police", "hampshire-and-isle-of-wight-police"):
+    for expected in (
+        "kent-police",
+        "metropolitan-police",
+        "avon-and-somerset-police",
+        "wiltshire-fire",
+        "bluelight-national",
+        "dyfed-powys-police",
+        "hampshire-and-isle-of-wight-police",
+    ):
         assert expected in ids
     assert {m.id for m in MEMBERS if m.sector == "fire"} >= {"london-fire", "wiltshire-fire"}
     assert all(m.id.endswith("-police") for m in MEMBERS if m.sector == "police")
@@ -96,8 +103,17 @@ def test_good_events_validate_and_are_already_canonical() -> None:
 
 def test_bad_events_fail_for_their_stated_reason() -> None:
     notes = {e.note for e in sample() if e.expected.startswith("bad:")}
-    for fragment in ("total_net is not the sum", "half-even", "'11111111.0'", "end_date is before",
-                     "currency EUR", "claims to be", "entity_version 0", "JSON text", "supplier record"):
+    for fragment in (
+        "total_net is not the sum",
+        "half-even",
+        "'11111111.0'",
+        "end_date is before",
+        "currency EUR",
+        "claims to be",
+        "entity_version 0",
+        "JSON text",
+        "supplier record",
+    ):
         assert any(fragment in n for n in notes), fragment
     ch = next(e for e in sample() if "11111111.0" in e.note)
     with pytest.raises(Rejection) as caught:
@@ -158,8 +174,17 @@ def test_contracts_end_in_every_pipeline_bucket() -> None:
         if c.status.value not in ("ACTIVE", "PENDING"):
             continue
         days = (c.end_date - TODAY).days
-        buckets["past_end" if days <= 0 else "6m" if days <= 181 else "12m" if days <= 365 else
-                "24m" if days <= 730 else "later"] += 1
+        buckets[
+            "past_end"
+            if days <= 0
+            else "6m"
+            if days <= 181
+            else "12m"
+            if days <= 365
+            else "24m"
+            if days <= 730
+            else "later"
+        ] += 1
     assert all(buckets[b] >= 3 for b in ("past_end", "6m", "12m", "24m", "later")), buckets
     assert any(c.status.value == "ACTIVE" and c.end_date < TODAY for c in current.values())
     assert {c.status.value for c in current.values()} >= {"ACTIVE", "PENDING", "EXPIRED", "TERMINATED"}
@@ -205,8 +230,17 @@ def test_classifications_cover_every_scheme_and_land_somewhere_sensible() -> Non
     assert set(schemes) == {"CPV", "UNSPSC", "ECLASS", "LOCAL"}
     assert {"35815100-1", "358151001", "33735100"} & codes  # CPV with and without check digits
     assert 0 < categories["unclassified"] < 0.01 * sum(categories.values())
-    for needed in ("body-armour", "fleet-vehicles", "communications-radio", "energy-fuel", "uniforms",
-                   "forensic-services", "ict-hardware", "custody-detention", "fire-equipment"):
+    for needed in (
+        "body-armour",
+        "fleet-vehicles",
+        "communications-radio",
+        "energy-fuel",
+        "uniforms",
+        "forensic-services",
+        "ict-hardware",
+        "custody-detention",
+        "fire-equipment",
+    ):
         assert categories[needed] > 0, needed
 
 
