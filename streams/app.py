@@ -26,7 +26,7 @@ from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from bluelight.settings import HubSettings
-from streams import heap
+from streams import health, heap
 from streams.derive import Categorise, Normalise
 from streams.durable import HubApp
 from streams.ingest import Ingest
@@ -110,6 +110,7 @@ def build_hub(
     publisher = ViewPublisher(settings, index, metrics)
     hub = Hub(settings, app, metrics, index, stage, ingest, publisher)
     hub.services = [IngestService(ingest), PublisherService(hub)]
+    health.watch(metrics, ingest.contact, lambda: hub.ready)
 
     async def rebuild() -> None:
         stage.rebuild()
@@ -246,8 +247,9 @@ def _add_pages(hub: Hub) -> None:
     class HealthPage(View):
         async def get(self, request: Request) -> Response:
             buffer = hub.app.producer.buffer
+            now, contact = time.monotonic(), hub.ingest.contact
+            verdict = health.verdict(hub.ready, contact, now)
             body = {
-                "status": "ok" if hub.ready else "recovering",
                 "views_ready": hub.ready,
                 "ingested_records": hub.ingest.records_done,
                 "applied_records": hub.stage.records_applied,
@@ -255,7 +257,7 @@ def _add_pages(hub: Hub) -> None:
                 # the next canonical offset the views stage will apply, per partition
                 "canonical_next": hub.app.gate.expected,
             }
-            return respond(self, Answer(200 if hub.ready else 503, body))
+            return respond(self, Answer(verdict.status, health.health_body(verdict, contact, now, body)))
 
     @app.page("/metrics")
     class MetricsPage(View):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import urllib.error
 import urllib.parse
@@ -78,7 +79,16 @@ def worker(ctx: click.Context, loglevel: str) -> None:
         "  try        bluelight views get member-activity\n"
         "  stop       Ctrl-C (or SIGTERM)"
     )
-    runner = faust.Worker(hub.app, *hub.services, loglevel=loglevel)
+    from streams.health import RepeatFilter
+
+    class HubWorker(faust.Worker):
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            # a broker outage repeats the same connection error many times a second
+            for handler in logger.handlers:
+                handler.addFilter(RepeatFilter())
+
+    runner = HubWorker(hub.app, *hub.services, loglevel=loglevel)
     # faust's terminal spinner sets the root logger to DEBUG when the level is WARN or above,
     # which makes every library's debug call build a record; the worker logs to files anyway.
     runner.spinner = None

@@ -32,6 +32,7 @@ from streams import canonical
 from streams.canonical import RejectedRecord, SourceRef
 from streams.derive import Categorise, Normalise
 from streams.dlq import dead_letter
+from streams.health import PROBE_TIMEOUT_S, BrokerContact
 from streams.metrics import HubMetrics
 from streams.route import NotAMemberTopic, Routed, route
 from topologies.naming import INGEST_GROUP, MEMBER_TOPIC_PATTERN, dlq_topic, hub_topic, parse_member_topic
@@ -70,6 +71,7 @@ class Ingest:
         self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
         self._last_commit = 0.0
         self.records_done = 0
+        self.contact = BrokerContact()  # read by /health and the broker gauges (streams/health.py)
 
     async def start(self) -> None:
         """Connect the producer and the pattern-subscribed consumer."""
@@ -225,6 +227,8 @@ class Ingest:
             return
         self._last_lag = now
         consumer = self._require_consumer()
+        await self._probe()
+        self.metrics.ingest_partitions.set(len(consumer.assignment()))
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
@@ -234,6 +238,15 @@ class Ingest:
             except KafkaError:
                 continue
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+
+    async def _probe(self) -> None:
+        """One metadata round trip to the broker, noted in :attr:`contact`."""
+        try:
+            await asyncio.wait_for(self._require_producer().client.fetch_all_metadata(), PROBE_TIMEOUT_S)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            self.contact.failed(exc)
+        else:
+            self.contact.ok(time.monotonic())
 
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:

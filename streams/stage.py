@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from streams import canonical
 from streams.canonical import EventRecord, RejectedRecord
 from streams.facts import EntityRef
+from streams.health import observe_latency
 from streams.metrics import HubMetrics
 from streams.state import (
     EntityState,
@@ -83,7 +84,7 @@ class ViewsStage:
         else:
             m.duplicates.labels(member, family).inc()
         self.index.set_activity(key, member, entity_activity(new))
-        m.latency.labels(family).observe(max(self.clock() - record.published_at.timestamp(), 0.0))
+        observe_latency(m.latency, m.backfilled, family, self.clock() - record.published_at.timestamp())
         return outcome
 
     def _apply_rejection(self, record: RejectedRecord) -> Outcome:
