@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 
 from bluelight.cli import settings_of
 from bluelight.settings import HubSettings
-from topologies import acl, naming, strimzi
+from topologies import acl, kubernetes, naming, strimzi
 from topologies.admin import ApplyError
 from topologies.apply import (
     MemberConnection,
@@ -126,20 +126,34 @@ def apply_cmd(ctx: click.Context, allow_delete: bool) -> None:
             click.echo(f"  {user}: {password}")
 
 
-@topology.command("export")
-@click.option("--strimzi", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+@topology.command(
+    "export",
+    epilog="""\b
+Examples:
+  bluelight topology export --strimzi deploy/strimzi --kubernetes deploy/k8s
+  kubectl apply -k deploy/k8s      # the whole hub (it includes deploy/strimzi)
+""",
+)
+@click.option("--strimzi", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Write Strimzi KafkaTopic/KafkaUser manifests into this directory.")  # fmt: skip
+@click.option("--kubernetes", "k8s_directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the hub's manifests (Kafka, worker, webhook, monitoring) here.")  # fmt: skip
 @click.option(
     "--cluster", default=strimzi.DEFAULT_CLUSTER, show_default=True, help="strimzi.io/cluster label."
 )
 @click.pass_context
-def export_cmd(ctx: click.Context, directory: Path, cluster: str) -> None:
+def export_cmd(ctx: click.Context, directory: Path | None, k8s_directory: Path | None, cluster: str) -> None:
     """Export the topology as Kubernetes manifests (same source as the local cluster)."""
+    if directory is None and k8s_directory is None:
+        raise click.UsageError("say where to write: --strimzi DIR and/or --kubernetes DIR")
     try:
         t = checked_topology(_settings(ctx))
     except TopologyError as exc:
         raise click.ClickException(str(exc)) from exc
-    for path in strimzi.write_export(t, directory, cluster):
+    written = strimzi.write_export(t, directory, cluster) if directory is not None else []
+    if k8s_directory is not None:
+        written += kubernetes.write_export(t, k8s_directory, cluster)
+    for path in written:
         click.echo(f"wrote {path}")
 
 
