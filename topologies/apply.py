@@ -28,6 +28,7 @@ from topologies.desired import (
 )
 from topologies.model import Member, Topology, TopologyError, load_topology, write_members
 from topologies.plan import Plan, plan
+from topologies.plan_file import desired_digest
 from topologies.validate import validate
 
 
@@ -57,6 +58,38 @@ async def apply_topology(settings: HubSettings, *, allow_delete: bool = False) -
     topology = checked_topology(settings)
     async with connect(settings.kafka) as admin:
         planned = await _plan(admin, topology, allow_delete)
+        return planned, await admin.apply(planned)
+
+
+async def plan_for_review(settings: HubSettings, *, allow_delete: bool = False) -> tuple[Plan, str]:
+    """What ``apply`` would do, and the digest of the topology it was planned from (plan files)."""
+    topology = checked_topology(settings)
+    async with connect(settings.kafka) as admin:
+        state = await admin.state()
+        desired = desired_state(topology, state.brokers)
+        return plan(state, desired, allow_delete=allow_delete), desired_digest(desired)
+
+
+class PlanDrift(TopologyError):
+    """``apply --plan``: planning again gives something other than the reviewed plan."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+async def apply_reviewed(
+    settings: HubSettings, refuse: Callable[[Plan, str], list[str]], *, allow_delete: bool
+) -> tuple[Plan, ApplyResult]:
+    """Plan again and apply only if ``refuse(plan, topology digest)`` finds nothing; else PlanDrift."""
+    topology = checked_topology(settings)
+    async with connect(settings.kafka) as admin:
+        state = await admin.state()
+        desired = desired_state(topology, state.brokers)
+        planned = plan(state, desired, allow_delete=allow_delete)
+        reasons = refuse(planned, desired_digest(desired))
+        if reasons:
+            raise PlanDrift(reasons)
         return planned, await admin.apply(planned)
 
 

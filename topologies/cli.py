@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,14 +24,17 @@ from topologies import acl, kubernetes, naming, strimzi
 from topologies.admin import ApplyError
 from topologies.apply import (
     MemberConnection,
+    PlanDrift,
     add_member,
+    apply_reviewed,
     apply_topology,
     checked_topology,
     issue_credentials,
-    plan_cluster,
+    plan_for_review,
 )
 from topologies.desired import desired_state
 from topologies.model import SECTORS, Member, TopologyError, load_topology
+from topologies.plan_file import EXIT_DRIFT, PlanFileError, drift_since, plan_document, read_plan_document
 from topologies.validate import validate
 
 T = TypeVar("T")
@@ -57,6 +61,8 @@ def _run(ctx: click.Context, work: Coroutine[Any, Any, T]) -> T:
     settings = settings_of(ctx)
     try:
         return asyncio.run(work)
+    except PlanDrift:
+        raise  # apply --plan says what drifted, with its own exit code
     except (TopologyError, ApplyError) as exc:
         raise click.ClickException(str(exc)) from exc
     except KafkaError as exc:
@@ -95,27 +101,98 @@ def validate_cmd(ctx: click.Context) -> None:
     )
 
 
-@topology.command("plan")
+@topology.command(
+    "plan",
+    epilog="""\b
+Examples:
+  bluelight topology plan
+  bluelight topology plan --json -o plan.json      # for review; apply it with `apply --plan`
+  bluelight topology plan --exit-code              # CI: exit 4 when the cluster has drifted
+
+\b
+Exit codes: 0 planned (with --exit-code: the cluster matches the topology); 1 error;
+2 usage; 4 (--exit-code) the cluster differs from the topology.""",
+)
 @click.option(
     "--allow-delete", is_flag=True, help="Plan deletes of undeclared bluelight.* topics, users, ACLs."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (the plan file's form).")
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan file (JSON) here."
+)
+@click.option("--exit-code", is_flag=True, help=f"Exit {EXIT_DRIFT} when there is something to apply.")
 @click.pass_context
-def plan_cmd(ctx: click.Context, allow_delete: bool) -> None:
+def plan_cmd(
+    ctx: click.Context, allow_delete: bool, as_json: bool, out: Path | None, exit_code: bool
+) -> None:
     """Show what `apply` would change on the cluster (reads only)."""
     settings = _settings(ctx)
-    planned = _run(ctx, plan_cluster(settings, allow_delete=allow_delete))
-    click.echo(f"Plan for {settings.bootstrap}:")
-    for line in planned.render():
-        click.echo(f"  {line}")
+    planned, digest = _run(ctx, plan_for_review(settings, allow_delete=allow_delete))
+    doc = plan_document(
+        planned,
+        bootstrap=settings.bootstrap,
+        allow_delete=allow_delete,
+        topology_digest=digest,
+        created_at=datetime.now(UTC),
+    )
+    if out is not None:
+        out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if as_json and out is None:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(f"Plan for {settings.bootstrap}:")
+        for line in planned.render():
+            click.echo(f"  {line}")
+        if out is not None:
+            click.echo(f"wrote {out}; apply exactly this with `bluelight topology apply --plan {out}`")
+    if exit_code and planned.actions:
+        ctx.exit(EXIT_DRIFT)
 
 
-@topology.command("apply")
+@topology.command(
+    "apply",
+    epilog="""\b
+Examples:
+  bluelight topology apply
+  bluelight topology apply --plan plan.json   # refused (exit 4) if the cluster drifted since""",
+)
 @click.option("--allow-delete", is_flag=True, help="Also delete undeclared bluelight.* topics, users, ACLs.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply this reviewed plan file, and only if planning again gives the same actions.",
+)
 @click.pass_context
-def apply_cmd(ctx: click.Context, allow_delete: bool) -> None:
+def apply_cmd(ctx: click.Context, allow_delete: bool, plan_file: Path | None) -> None:
     """Make the cluster match the topology; a second run changes nothing."""
     settings = _settings(ctx)
-    planned, result = _run(ctx, apply_topology(settings, allow_delete=allow_delete))
+    if plan_file is None:
+        planned, result = _run(ctx, apply_topology(settings, allow_delete=allow_delete))
+    else:
+        try:
+            reviewed = read_plan_document(plan_file.read_text(encoding="utf-8"))
+        except PlanFileError as exc:
+            raise click.BadParameter(f"{plan_file}: {exc}", param_hint="--plan") from None
+        if allow_delete and not reviewed["allow_delete"]:
+            raise click.UsageError("--allow-delete: the plan file was made without it; plan again with it")
+        try:
+            planned, result = _run(
+                ctx,
+                apply_reviewed(
+                    settings,
+                    lambda fresh, digest: drift_since(reviewed, fresh, digest),
+                    allow_delete=reviewed["allow_delete"],
+                ),
+            )
+        except PlanDrift as exc:
+            click.echo(f"Refused: {settings.bootstrap} is not where {plan_file} left it:", err=True)
+            for reason in exc.reasons:
+                click.echo(f"  {reason}", err=True)
+            click.echo(
+                "Nothing was changed. Plan again (`topology plan --json -o FILE`) and review that.", err=True
+            )
+            ctx.exit(EXIT_DRIFT)
     click.echo(f"Applied to {settings.bootstrap}:")
     for line in planned.render():
         click.echo(f"  {line}")
