@@ -31,9 +31,11 @@ from topologies.apply import (
     checked_topology,
     issue_credentials,
     plan_for_review,
+    revoke_member,
 )
 from topologies.desired import desired_state
 from topologies.model import SECTORS, Member, TopologyError, load_topology
+from topologies.plan import Plan
 from topologies.plan_file import EXIT_DRIFT, PlanFileError, drift_since, plan_document, read_plan_document
 from topologies.validate import validate
 
@@ -316,6 +318,52 @@ def add_cmd(ctx: click.Context, member_id: str, name: str, sector: str, contact:
         _print_connection(connection)
 
 
+@members.command(
+    "suspend",
+    epilog="""\b
+Example:
+  bluelight members suspend kent-police
+  # to let it back in: set its status to active in members.yaml, then
+  bluelight topology apply          # a new user and its ACLs; the password is shown once""",
+)
+@click.argument("member_id")
+@click.pass_context
+def suspend_cmd(ctx: click.Context, member_id: str) -> None:
+    """Revoke a member's access (its user and ACLs); its topics, history and dead letters stay."""
+    revoked = _run(ctx, revoke_member(_settings(ctx), member_id, "suspended"))
+    _print_revoked(member_id, revoked, "suspended")
+
+
+@members.command(
+    "remove",
+    epilog="""\b
+Examples:
+  bluelight members remove kent-police                       # access revoked, data kept
+  bluelight members remove kent-police --allow-delete --yes  # its topics and dead letters deleted""",
+)
+@click.argument("member_id")
+@click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Also delete its topics (events and dead letters) and its members.yaml entry.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before deleting data.")
+@click.pass_context
+def remove_cmd(ctx: click.Context, member_id: str, allow_delete: bool, yes: bool) -> None:
+    """A member leaves: access revoked and marked removed, keeping its history and dead letters."""
+    if allow_delete and not yes:
+        click.confirm(f"Delete every topic of {member_id}, with its events and dead letters?", abort=True)
+    revoked = _run(ctx, revoke_member(_settings(ctx), member_id, "removed", delete_data=allow_delete))
+    _print_revoked(member_id, revoked, "deleted" if allow_delete else "removed")
+
+
+def _print_revoked(member_id: str, revoked: Plan, what: str) -> None:
+    for action in revoked.actions:
+        click.echo(f"  - {action.describe()}")
+    kept = "" if what == "deleted" else "; its topics, history and dead letters are kept"
+    click.echo(f"{member_id} {what}: access revoked{kept}.")
+
+
 @members.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array.")
 @click.pass_context
@@ -331,4 +379,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     width = max((len(m.id) for m in t.members), default=2)
     for m in t.members:
-        click.echo(f"{m.id:<{width}}  {m.sector:<8}  {m.name}" + (f"  <{m.contact}>" if m.contact else ""))
+        status = "" if m.has_access else f"  [{m.status}]"
+        click.echo(
+            f"{m.id:<{width}}  {m.sector:<8}  {m.name}" + (f"  <{m.contact}>" if m.contact else "") + status
+        )
