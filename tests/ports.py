@@ -33,5 +33,6 @@ ORACLE = port(9492)  # oracle and SIGKILL tests (a fresh broker each)
 DEPLOY = port(9592)  # deploy tests; a 3-node cluster takes +100 and +200
 DEMO = port(9892)
 BOUNCE = port(9992)
-HEALTH = port(10092)  # a broker stopped under a running worker (test_health_broker_down)
-PROMETHEUS = port(10192)  # a worker scraped by a real Prometheus (test_prometheus_live)
+# within 9092-9999, so one session's ports never reach the next session's (offsets step by 1000)
+HEALTH = port(9192)  # a broker stopped under a running worker (test_health_broker_down)
+PROMETHEUS = port(9292)  # a worker scraped by a real Prometheus (test_prometheus_live)
