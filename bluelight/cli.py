@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo.command:demo",
     "publish": "adapters.cli:publish",
     "adapter": "adapters.cli:adapter",
+    "rejects": "adapters.rejects_cli:rejects",
 }
 
 SHORT_HELP: dict[str, str] = {
@@ -38,6 +39,7 @@ SHORT_HELP: dict[str, str] = {
     "demo": "The whole hub on this machine with realistic synthetic partners.",
     "publish": "Validate canonical events in a JSON-lines file and publish them.",
     "adapter": "Turn ERP exports, Peppol orders or OCDS releases into canonical events.",
+    "rejects": "Read your rejected events (kind, reason, field, origin), fix and replay them.",
 }
 
 

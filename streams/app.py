@@ -31,7 +31,7 @@ from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from bluelight.settings import HubSettings
-from streams import heap
+from streams import health, heap
 from streams.derive import Categorise, Normalise
 from streams.faust_fixes import HubApp
 from streams.fold import FoldStage, contribution_of
@@ -149,6 +149,7 @@ def build_hub(
     )
     hub.publisher = ViewPublisher(settings, index, model, metrics, hub.owned)
     hub.services = [IngestService(ingest), ReadModelService(hub), PublisherService(hub)]
+    health.watch(metrics, ingest.contact, lambda: hub.ready)
 
     async def rebuild() -> None:
         await fold.rebuild_async()
@@ -335,8 +336,9 @@ def _add_pages(hub: Hub) -> None:
         async def get(self, request: Request) -> Response:
             buffer = hub.app.producer.buffer
             expected = hub.app.gate.expected or {}
+            now, contact = time.monotonic(), hub.ingest.contact
+            verdict = health.verdict(hub.ready, contact, now)
             body = {
-                "status": "ok" if hub.ready else "recovering",
                 "views_ready": hub.ready,
                 "folded": hub.folded,
                 "owned_partitions": sorted(hub.owned()[0]),
@@ -348,7 +350,7 @@ def _add_pages(hub: Hub) -> None:
                 # the next offset each stage will apply, per source partition
                 "next_offsets": {f"{t}[{p}]": o for (t, p), o in sorted(expected.items())},
             }
-            return respond(self, Answer(200 if hub.ready else 503, body))
+            return respond(self, Answer(verdict.status, health.health_body(verdict, contact, now, body)))
 
     @app.page("/metrics")
     class MetricsPage(View):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import urllib.error
 import urllib.parse
@@ -79,7 +80,16 @@ def worker(ctx: click.Context, loglevel: str) -> None:
         "  try        bluelight views get member-activity\n"
         "  stop       Ctrl-C (or SIGTERM)"
     )
-    runner = without_spinner(faust.Worker(hub.app, *hub.services, loglevel=loglevel))
+    from streams.health import RepeatFilter
+
+    class HubWorker(faust.Worker):
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            # a broker outage repeats the same connection error many times a second
+            for handler in logger.handlers:
+                handler.addFilter(RepeatFilter())
+
+    runner = without_spinner(HubWorker(hub.app, *hub.services, loglevel=loglevel))
     runner.execute_from_commandline()
 
 

@@ -32,6 +32,7 @@ from streams import canonical, producers
 from streams.canonical import RejectedRecord, SourceRef
 from streams.derive import Categorise, Normalise
 from streams.dlq import dead_letter
+from streams.health import PROBE_EVERY_S, PROBE_TIMEOUT_S, BrokerContact
 from streams.metrics import HubMetrics
 from streams.route import NotAMemberTopic, Routed, route
 from topologies.naming import INGEST_GROUP, MEMBER_TOPIC_PATTERN, dlq_topic, hub_topic, parse_member_topic
@@ -70,6 +71,8 @@ class Ingest:
         self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
         self._last_commit = 0.0
         self.records_done = 0
+        self.contact = BrokerContact()  # read by /health and the broker gauges (streams/health.py)
+        self._prober: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Connect the producer and the pattern-subscribed consumer."""
@@ -88,6 +91,9 @@ class Ingest:
         )
         self._consumer.subscribe(pattern=MEMBER_TOPIC_PATTERN, listener=_WaitForBatch(self))
         await self._consumer.start()
+        self.contact.ok(time.monotonic())  # both clients reached the broker
+        # its own task: the probe must go on while the loop waits on a broker that is gone
+        self._prober = asyncio.create_task(self._probe_every(PROBE_EVERY_S))
         log.info("ingest: reading every topic matching %s as group %s", MEMBER_TOPIC_PATTERN, INGEST_GROUP)
 
     async def run(self) -> None:
@@ -108,6 +114,8 @@ class Ingest:
 
     async def close(self) -> None:
         """Commit what was written, then disconnect (after :meth:`run` returned)."""
+        if self._prober is not None:
+            self._prober.cancel()
         if self._consumer is not None:
             await self.settle()
             await self._consumer.stop()
@@ -234,6 +242,7 @@ class Ingest:
             return
         self._last_lag = now
         consumer = self._require_consumer()
+        self.metrics.ingest_partitions.set(len(consumer.assignment()))
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
@@ -243,6 +252,17 @@ class Ingest:
             except KafkaError:
                 continue
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+
+    async def _probe_every(self, seconds: float) -> None:
+        """A metadata round trip to the broker every ``seconds``, noted in :attr:`contact`."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await asyncio.wait_for(self._require_producer().client.fetch_all_metadata(), PROBE_TIMEOUT_S)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                self.contact.failed(exc)
+            else:
+                self.contact.ok(time.monotonic())
 
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:

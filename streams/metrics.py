@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+
+from streams.health import FAULT_STAGES
 
 # From 50 ms (an idle hub) to 5 minutes (a member catching up after an outage).
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -36,11 +38,18 @@ class HubMetrics:
     refused: Counter
     gc_pause: Histogram
     gc_frozen: Gauge
+    backfilled: Counter
+    broker_connected: Gauge
+    broker_silence: Gauge
+    views_ready: Gauge
+    ingest_partitions: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> HubMetrics:
-        """Declare the metrics on ``registry``."""
-        return cls(
+        """Declare the metrics on ``registry`` (no ``_created`` series; fault counters start at 0)."""
+        # the _created series double the series count and no dashboard or alert reads them
+        disable_created_metrics()
+        metrics = cls(
             registry=registry,
             received=Counter(
                 "bluelight_events_received_total",
@@ -133,4 +142,33 @@ class HubMetrics:
                 "Objects frozen by the sweeps and alive (grows with the state; streams/heap.py).",
                 registry=registry,
             ),
+            backfilled=Counter(
+                "bluelight_events_backfilled_total",
+                "Events applied more than an hour after their published_at: counted here, not as latency.",
+                ["family"],
+                registry=registry,
+            ),
+            broker_connected=Gauge(
+                "bluelight_broker_connected",
+                "1 while the worker's latest round trip to the broker succeeded (probed every 2 s), else 0.",
+                registry=registry,
+            ),
+            broker_silence=Gauge(
+                "bluelight_broker_silence_seconds",
+                "Seconds since the worker last heard from the broker (since its start if never).",
+                registry=registry,
+            ),
+            views_ready=Gauge(
+                "bluelight_views_ready",
+                "1 once the views have been rebuilt from the changelogs after a start, else 0.",
+                registry=registry,
+            ),
+            ingest_partitions=Gauge(
+                "bluelight_ingest_assigned_partitions",
+                "Member input partitions assigned to this worker's ingest (0: out of the group).",
+                registry=registry,
+            ),
         )
+        for stage in FAULT_STAGES:  # a first fault must show as an increase() from 0
+            metrics.faults.labels(stage)
+        return metrics

@@ -22,6 +22,7 @@ from dataclasses import replace
 from streams import canonical
 from streams.canonical import EventRecord, RejectedRecord
 from streams.contributions import ACTIVITY, Contribution, Part, Slot, changes, entity_parts
+from streams.health import observe_latency
 from streams.metrics import HubMetrics
 from streams.state import (
     EntityState,
@@ -85,7 +86,7 @@ class EntityStage:
             m.accepted.labels(member, family).inc()
         else:
             m.duplicates.labels(member, family).inc()
-        m.latency.labels(family).observe(max(self.clock() - record.published_at.timestamp(), 0.0))
+        observe_latency(m.latency, m.backfilled, family, self.clock() - record.published_at.timestamp())
         return outcome, changes(contributor, new.rev, before, after)
 
     def _apply_rejection(self, record: RejectedRecord) -> tuple[Outcome, list[Contribution]]:

@@ -32,11 +32,14 @@ def port(base: int) -> int:
 
 PLAINTEXT = port(9092)  # the shared plaintext broker
 SECURE = port(9392)  # the shared SASL/SCRAM broker
-WORKERS = port(9292)  # several workers on a broker of the test's own
+WORKERS = port(9742)  # several workers on a broker of the test's own
 ORACLE = port(9492)  # oracle and SIGKILL tests (a fresh broker each)
 DEPLOY = port(9592)  # deploy tests; a 3-node cluster takes +100 and +200
 DEMO = port(9892)
 BOUNCE = port(9992)
+# within 9092-9999, so one session's ports never reach the next session's (offsets step by 1000)
+HEALTH = port(9192)  # a broker stopped under a running worker (test_health_broker_down)
+PROMETHEUS = port(9292)  # a worker scraped by a real Prometheus (test_prometheus_live)
 
 
 def free_block(offsets: Sequence[int] = (0, 1, 100, 101, 200, 201), tries: int = 200) -> int:

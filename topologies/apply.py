@@ -23,11 +23,13 @@ from topologies.desired import (
     TopicSpec,
     desired_state,
     hub_topic_specs,
+    member_acl_set,
     member_state,
     member_topic_specs,
 )
-from topologies.model import Member, Topology, TopologyError, load_topology, write_members
-from topologies.plan import Plan, plan
+from topologies.model import Member, MemberStatus, Topology, TopologyError, load_topology, write_members
+from topologies.plan import Action, DeleteAcl, DeleteTopic, DeleteUser, Plan, plan
+from topologies.plan_file import desired_digest
 from topologies.validate import validate
 
 
@@ -58,6 +60,72 @@ async def apply_topology(settings: HubSettings, *, allow_delete: bool = False) -
     async with connect(settings.kafka) as admin:
         planned = await _plan(admin, topology, allow_delete)
         return planned, await admin.apply(planned)
+
+
+async def plan_for_review(settings: HubSettings, *, allow_delete: bool = False) -> tuple[Plan, str]:
+    """What ``apply`` would do, and the digest of the topology it was planned from (plan files)."""
+    topology = checked_topology(settings)
+    async with connect(settings.kafka) as admin:
+        state = await admin.state()
+        desired = desired_state(topology, state.brokers)
+        return plan(state, desired, allow_delete=allow_delete), desired_digest(desired)
+
+
+class PlanDrift(TopologyError):
+    """``apply --plan``: planning again gives something other than the reviewed plan."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+async def apply_reviewed(
+    settings: HubSettings, refuse: Callable[[Plan, str], list[str]], *, allow_delete: bool
+) -> tuple[Plan, ApplyResult]:
+    """Plan again and apply only if ``refuse(plan, topology digest)`` finds nothing; else PlanDrift."""
+    topology = checked_topology(settings)
+    async with connect(settings.kafka) as admin:
+        state = await admin.state()
+        desired = desired_state(topology, state.brokers)
+        planned = plan(state, desired, allow_delete=allow_delete)
+        reasons = refuse(planned, desired_digest(desired))
+        if reasons:
+            raise PlanDrift(reasons)
+        return planned, await admin.apply(planned)
+
+
+async def revoke_member(
+    settings: HubSettings, member_id: str, status: MemberStatus, *, delete_data: bool = False
+) -> Plan:
+    """Take a member's access away (its SCRAM user and ACLs), then record ``status`` in members.yaml.
+
+    Its topics stay, with their history and dead letters, unless ``delete_data``: then they are
+    deleted too and the member leaves members.yaml. The cluster is changed first and the file
+    last, as in :func:`add_members`; running it again is harmless.
+    """
+    topology = checked_topology(settings)
+    member = topology.member(member_id)
+    if member is None:
+        raise TopologyError(f"{member_id!r} is not a member (see `bluelight members list`)")
+    user = acl.member_user(member_id)
+    topics = [t.name for t in member_topic_specs(topology, member_id)]
+    async with connect(settings.kafka) as admin:
+        state = await admin.state(topics=topics, users=[user])
+        actions: list[Action] = []
+        if state.acls is not None:
+            actions += [DeleteAcl(b) for b in sorted(member_acl_set(member_id) & state.acls)]
+        if state.users is not None and user in state.users:
+            actions.append(DeleteUser(user))
+        if delete_data:
+            actions += [DeleteTopic(t) for t in topics if t in state.topics]
+        revoked = Plan(tuple(actions))
+        await admin.apply(revoked)
+    if delete_data:
+        write_members(settings.topology_dir, [m for m in topology.members if m.id != member_id])
+    else:
+        changed = member.model_copy(update={"status": status})
+        write_members(settings.topology_dir, [changed if m.id == member_id else m for m in topology.members])
+    return revoked
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,18 +20,23 @@ from aiokafka.errors import KafkaError
 
 from bluelight.cli import settings_of
 from bluelight.settings import HubSettings
-from topologies import acl, naming, strimzi
+from topologies import acl, kubernetes, naming, strimzi
 from topologies.admin import ApplyError
 from topologies.apply import (
     MemberConnection,
+    PlanDrift,
     add_member,
+    apply_reviewed,
     apply_topology,
     checked_topology,
     issue_credentials,
-    plan_cluster,
+    plan_for_review,
+    revoke_member,
 )
 from topologies.desired import desired_state
 from topologies.model import SECTORS, Member, TopologyError, load_topology
+from topologies.plan import Plan
+from topologies.plan_file import EXIT_DRIFT, PlanFileError, drift_since, plan_document, read_plan_document
 from topologies.validate import validate
 
 T = TypeVar("T")
@@ -57,6 +63,8 @@ def _run(ctx: click.Context, work: Coroutine[Any, Any, T]) -> T:
     settings = settings_of(ctx)
     try:
         return asyncio.run(work)
+    except PlanDrift:
+        raise  # apply --plan says what drifted, with its own exit code
     except (TopologyError, ApplyError) as exc:
         raise click.ClickException(str(exc)) from exc
     except KafkaError as exc:
@@ -95,27 +103,98 @@ def validate_cmd(ctx: click.Context) -> None:
     )
 
 
-@topology.command("plan")
+@topology.command(
+    "plan",
+    epilog="""\b
+Examples:
+  bluelight topology plan
+  bluelight topology plan --json -o plan.json      # for review; apply it with `apply --plan`
+  bluelight topology plan --exit-code              # CI: exit 4 when the cluster has drifted
+
+\b
+Exit codes: 0 planned (with --exit-code: the cluster matches the topology); 1 error;
+2 usage; 4 (--exit-code) the cluster differs from the topology.""",
+)
 @click.option(
     "--allow-delete", is_flag=True, help="Plan deletes of undeclared bluelight.* topics, users, ACLs."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (the plan file's form).")
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan file (JSON) here."
+)
+@click.option("--exit-code", is_flag=True, help=f"Exit {EXIT_DRIFT} when there is something to apply.")
 @click.pass_context
-def plan_cmd(ctx: click.Context, allow_delete: bool) -> None:
+def plan_cmd(
+    ctx: click.Context, allow_delete: bool, as_json: bool, out: Path | None, exit_code: bool
+) -> None:
     """Show what `apply` would change on the cluster (reads only)."""
     settings = _settings(ctx)
-    planned = _run(ctx, plan_cluster(settings, allow_delete=allow_delete))
-    click.echo(f"Plan for {settings.bootstrap}:")
-    for line in planned.render():
-        click.echo(f"  {line}")
+    planned, digest = _run(ctx, plan_for_review(settings, allow_delete=allow_delete))
+    doc = plan_document(
+        planned,
+        bootstrap=settings.bootstrap,
+        allow_delete=allow_delete,
+        topology_digest=digest,
+        created_at=datetime.now(UTC),
+    )
+    if out is not None:
+        out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if as_json and out is None:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(f"Plan for {settings.bootstrap}:")
+        for line in planned.render():
+            click.echo(f"  {line}")
+        if out is not None:
+            click.echo(f"wrote {out}; apply exactly this with `bluelight topology apply --plan {out}`")
+    if exit_code and planned.actions:
+        ctx.exit(EXIT_DRIFT)
 
 
-@topology.command("apply")
+@topology.command(
+    "apply",
+    epilog="""\b
+Examples:
+  bluelight topology apply
+  bluelight topology apply --plan plan.json   # refused (exit 4) if the cluster drifted since""",
+)
 @click.option("--allow-delete", is_flag=True, help="Also delete undeclared bluelight.* topics, users, ACLs.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply this reviewed plan file, and only if planning again gives the same actions.",
+)
 @click.pass_context
-def apply_cmd(ctx: click.Context, allow_delete: bool) -> None:
+def apply_cmd(ctx: click.Context, allow_delete: bool, plan_file: Path | None) -> None:
     """Make the cluster match the topology; a second run changes nothing."""
     settings = _settings(ctx)
-    planned, result = _run(ctx, apply_topology(settings, allow_delete=allow_delete))
+    if plan_file is None:
+        planned, result = _run(ctx, apply_topology(settings, allow_delete=allow_delete))
+    else:
+        try:
+            reviewed = read_plan_document(plan_file.read_text(encoding="utf-8"))
+        except PlanFileError as exc:
+            raise click.BadParameter(f"{plan_file}: {exc}", param_hint="--plan") from None
+        if allow_delete and not reviewed["allow_delete"]:
+            raise click.UsageError("--allow-delete: the plan file was made without it; plan again with it")
+        try:
+            planned, result = _run(
+                ctx,
+                apply_reviewed(
+                    settings,
+                    lambda fresh, digest: drift_since(reviewed, fresh, digest),
+                    allow_delete=reviewed["allow_delete"],
+                ),
+            )
+        except PlanDrift as exc:
+            click.echo(f"Refused: {settings.bootstrap} is not where {plan_file} left it:", err=True)
+            for reason in exc.reasons:
+                click.echo(f"  {reason}", err=True)
+            click.echo(
+                "Nothing was changed. Plan again (`topology plan --json -o FILE`) and review that.", err=True
+            )
+            ctx.exit(EXIT_DRIFT)
     click.echo(f"Applied to {settings.bootstrap}:")
     for line in planned.render():
         click.echo(f"  {line}")
@@ -126,20 +205,34 @@ def apply_cmd(ctx: click.Context, allow_delete: bool) -> None:
             click.echo(f"  {user}: {password}")
 
 
-@topology.command("export")
-@click.option("--strimzi", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+@topology.command(
+    "export",
+    epilog="""\b
+Examples:
+  bluelight topology export --strimzi deploy/strimzi --kubernetes deploy/k8s
+  kubectl apply -k deploy/k8s      # the whole hub (it includes deploy/strimzi)
+""",
+)
+@click.option("--strimzi", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Write Strimzi KafkaTopic/KafkaUser manifests into this directory.")  # fmt: skip
+@click.option("--kubernetes", "k8s_directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the hub's manifests (Kafka, worker, webhook, monitoring) here.")  # fmt: skip
 @click.option(
     "--cluster", default=strimzi.DEFAULT_CLUSTER, show_default=True, help="strimzi.io/cluster label."
 )
 @click.pass_context
-def export_cmd(ctx: click.Context, directory: Path, cluster: str) -> None:
+def export_cmd(ctx: click.Context, directory: Path | None, k8s_directory: Path | None, cluster: str) -> None:
     """Export the topology as Kubernetes manifests (same source as the local cluster)."""
+    if directory is None and k8s_directory is None:
+        raise click.UsageError("say where to write: --strimzi DIR and/or --kubernetes DIR")
     try:
         t = checked_topology(_settings(ctx))
     except TopologyError as exc:
         raise click.ClickException(str(exc)) from exc
-    for path in strimzi.write_export(t, directory, cluster):
+    written = strimzi.write_export(t, directory, cluster) if directory is not None else []
+    if k8s_directory is not None:
+        written += kubernetes.write_export(t, k8s_directory, cluster)
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -225,6 +318,52 @@ def add_cmd(ctx: click.Context, member_id: str, name: str, sector: str, contact:
         _print_connection(connection)
 
 
+@members.command(
+    "suspend",
+    epilog="""\b
+Example:
+  bluelight members suspend kent-police
+  # to let it back in: set its status to active in members.yaml, then
+  bluelight topology apply          # a new user and its ACLs; the password is shown once""",
+)
+@click.argument("member_id")
+@click.pass_context
+def suspend_cmd(ctx: click.Context, member_id: str) -> None:
+    """Revoke a member's access (its user and ACLs); its topics, history and dead letters stay."""
+    revoked = _run(ctx, revoke_member(_settings(ctx), member_id, "suspended"))
+    _print_revoked(member_id, revoked, "suspended")
+
+
+@members.command(
+    "remove",
+    epilog="""\b
+Examples:
+  bluelight members remove kent-police                       # access revoked, data kept
+  bluelight members remove kent-police --allow-delete --yes  # its topics and dead letters deleted""",
+)
+@click.argument("member_id")
+@click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Also delete its topics (events and dead letters) and its members.yaml entry.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before deleting data.")
+@click.pass_context
+def remove_cmd(ctx: click.Context, member_id: str, allow_delete: bool, yes: bool) -> None:
+    """A member leaves: access revoked and marked removed, keeping its history and dead letters."""
+    if allow_delete and not yes:
+        click.confirm(f"Delete every topic of {member_id}, with its events and dead letters?", abort=True)
+    revoked = _run(ctx, revoke_member(_settings(ctx), member_id, "removed", delete_data=allow_delete))
+    _print_revoked(member_id, revoked, "deleted" if allow_delete else "removed")
+
+
+def _print_revoked(member_id: str, revoked: Plan, what: str) -> None:
+    for action in revoked.actions:
+        click.echo(f"  - {action.describe()}")
+    kept = "" if what == "deleted" else "; its topics, history and dead letters are kept"
+    click.echo(f"{member_id} {what}: access revoked{kept}.")
+
+
 @members.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array.")
 @click.pass_context
@@ -240,4 +379,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     width = max((len(m.id) for m in t.members), default=2)
     for m in t.members:
-        click.echo(f"{m.id:<{width}}  {m.sector:<8}  {m.name}" + (f"  <{m.contact}>" if m.contact else ""))
+        status = "" if m.has_access else f"  [{m.status}]"
+        click.echo(
+            f"{m.id:<{width}}  {m.sector:<8}  {m.name}" + (f"  <{m.contact}>" if m.contact else "") + status
+        )

@@ -89,11 +89,12 @@ def desired_state(topology: Topology, brokers: int | None = None) -> DesiredStat
     hub_user = topology.hub.principal
     bindings = set(acl.hub_acls(hub_user))
     for m in topology.members:
-        bindings |= member_acl_set(m.id)
+        if m.has_access:
+            bindings |= member_acl_set(m.id)
     for s in topology.subscribers:
         bindings |= set(acl.subscriber_acls(s.id, None if s.reads == "all" else list(s.reads)))
     users = {hub_user}
-    users |= {acl.member_user(m.id) for m in topology.members}
+    users |= {acl.member_user(m.id) for m in topology.members if m.has_access}
     users |= {acl.subscriber_user(s.id) for s in topology.subscribers}
     return DesiredState(
         topics={t.name: t for t in topics},

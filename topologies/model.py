@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 Sector = Literal["police", "fire", "national"]
 SECTORS: tuple[Sector, ...] = ("police", "fire", "national")
+# suspended or removed: no user and no ACLs (no access); its topics, history and dead letters stay
+MemberStatus = Literal["active", "suspended", "removed"]
 
 HUB_FILE = "hub.yaml"
 MEMBERS_FILE = "members.yaml"
@@ -98,6 +100,12 @@ class Member(_Frozen):
     name: str
     sector: Sector
     contact: str = ""
+    status: MemberStatus = "active"
+
+    @property
+    def has_access(self) -> bool:
+        """Whether the member may publish and read its dead letters (a user and ACLs)."""
+        return self.status == "active"
 
 
 class Topology(_Frozen):
@@ -173,7 +181,8 @@ MEMBERS_HEADER = """\
 
 def dump_members(members: list[Member]) -> str:
     """The text of members.yaml for ``members`` (stable order and layout, so diffs stay small)."""
-    rows = [m.model_dump(exclude_defaults=False) for m in members]
+    # status is written only when it is not the default, so an active member's entry is unchanged
+    rows = [{k: v for k, v in m.model_dump().items() if k != "status" or v != "active"} for m in members]
     body = yaml.safe_dump({"members": rows}, sort_keys=False, allow_unicode=True, width=100)
     return MEMBERS_HEADER + body
 
