@@ -148,7 +148,7 @@ def worker(cluster: str, hub_user: str) -> dict[str, Any]:
         "metadata": {"name": WORKER, "labels": _labels(WORKER)},
         "spec": {
             "serviceName": WORKER,
-            "replicas": 1,
+            "replicas": 3,  # one per partition of each stage (docs/streams.md, "Several workers")
             "selector": {"matchLabels": _labels(WORKER)},
             "template": {
                 "metadata": {"labels": _labels(WORKER)},
