@@ -33,3 +33,4 @@ ORACLE = port(9492)  # oracle and SIGKILL tests (a fresh broker each)
 DEPLOY = port(9592)  # deploy tests; a 3-node cluster takes +100 and +200
 DEMO = port(9892)
 BOUNCE = port(9992)
+SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
