@@ -166,8 +166,16 @@ class PostgresSink:
             client_id="bluelight-sink-postgres",
             **self.kafka.to_aiokafka_kwargs(),
         )
-        await self._consumer.start()
-        tps = await self._partitions()
+        try:
+            await self._consumer.start()
+            tps = await self._partitions()
+        except SinkError:
+            raise
+        except Exception as exc:
+            raise SinkError(
+                f"cannot read the view topics on {self.kafka.bootstrap} ({exc!r}); is Kafka running? "
+                "Set --bootstrap (or BLUELIGHT_BOOTSTRAP) and, on a secured cluster, the SASL settings"
+            ) from exc
         self._consumer.assign(tps)
         for tp in tps:
             offset = stored.get((tp.topic, tp.partition))
