@@ -31,10 +31,11 @@ from streams.derive import Categorise, Normalise
 from streams.durable import HubApp
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
+from streams.pages import access_for, add_view_pages
 from streams.publish import FLUSH_EVERY_S, ViewPublisher
 from streams.stage import ViewsStage
 from streams.views.index import ViewIndex
-from streams.web import Answer, item_answer, view_answer
+from streams.web import Answer
 from topologies.naming import HUB_APP_ID, hub_changelog_topic, hub_topic
 
 log = logging.getLogger(__name__)
@@ -232,15 +233,8 @@ def _add_pages(hub: Hub) -> None:
     def respond(view: View, answer: Answer) -> Response:
         return view.text(answer.text(), content_type="application/json", status=answer.status)
 
-    @app.page("/views/{view}")
-    class ViewPage(View):
-        async def get(self, request: Request, view: str) -> Response:
-            return respond(self, view_answer(hub.index, view, request.query.get("as_of"), hub.ready))
-
-    @app.page("/views/{view}/{key:.+}")
-    class ItemPage(View):
-        async def get(self, request: Request, view: str, key: str) -> Response:
-            return respond(self, item_answer(hub.index, view, key, request.query.get("as_of"), hub.ready))
+    # /views, /views/<view>[.csv], /views/<view>/<key>, /openapi.json, behind readers.yaml's tokens
+    add_view_pages(app, lambda: hub.index, lambda: hub.ready, access_for(hub.settings))
 
     @app.page("/health")
     class HealthPage(View):

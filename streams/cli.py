@@ -50,6 +50,12 @@ def worker(ctx: click.Context, loglevel: str) -> None:
     rejected events to the member's DLQ topic, and keeps the five national views current.
     """
     settings = settings_of(ctx)
+    from streams.pages import access_for
+
+    try:
+        access = access_for(settings)  # readers.yaml: checked before anything starts
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         partitions = asyncio.run(_prepare(settings))
     except Exception as exc:
@@ -78,6 +84,8 @@ def worker(ctx: click.Context, loglevel: str) -> None:
         "  try        bluelight views get member-activity\n"
         "  stop       Ctrl-C (or SIGTERM)"
     )
+    if access.local_plaintext and access.allow_anonymous_on_local_plaintext:
+        click.echo("  NOTE: no token needed to read the views (plaintext local cluster; readers.yaml)")
     runner = faust.Worker(hub.app, *hub.services, loglevel=loglevel)
     # faust's terminal spinner sets the root logger to DEBUG when the level is WARN or above,
     # which makes every library's debug call build a record; the worker logs to files anyway.
