@@ -84,6 +84,10 @@ class HubSettings(BaseSettings):
         "variables fill in what it leaves out).",
     )
 
+    token: SecretStr = Field(
+        SecretStr(""), description="Bearer token `bluelight views` sends to the worker (readers.yaml)."
+    )
+
     @property
     def kafka(self) -> KafkaConnection:
         """The connection part, for building clients."""
