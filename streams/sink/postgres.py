@@ -36,6 +36,7 @@ from streams.sink.tables import (
 log = logging.getLogger(__name__)
 
 POLL_MS = 1000
+FETCH_WAIT_MS = 50
 REPORT_EVERY_S = 10.0
 
 
@@ -164,6 +165,9 @@ class PostgresSink:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id="bluelight-sink-postgres",
+            # one fetch is in flight per broker: a fetch holding only caught-up partitions must
+            # not keep the others waiting the default 500 ms (measured: 0.5 s per batch)
+            fetch_max_wait_ms=FETCH_WAIT_MS,
             **self.kafka.to_aiokafka_kwargs(),
         )
         try:
@@ -282,8 +286,9 @@ class PostgresSink:
         """Apply batches until ``stop`` is set (or, with ``exit_when_current``, no record is left)."""
         last_report = time.monotonic()
         while not stop.is_set():
-            await self.step()
-            if exit_when_current and await self.lag() == 0:
+            taken = await self.step()
+            # asking the broker for the end offsets costs a round trip: only near the end
+            if exit_when_current and taken < self.batch_size and await self.lag() == 0:
                 break
             if time.monotonic() - last_report >= REPORT_EVERY_S:
                 last_report = time.monotonic()

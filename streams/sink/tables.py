@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -136,6 +136,7 @@ class Change:
     partition: int
     offset: int
     row: tuple[Any, ...] | None
+    record: dict[str, Any] | None = None  # decoded, until the batch turns survivors into rows
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Message:
 def plan_batch(messages: Iterable[Message], layout: Mapping[str, Table]) -> Batch:
     """The changes a batch makes, in topic order: a later record of a key replaces an earlier one."""
     batch = Batch()
+    by_name = {t.name: t for t in layout.values()}
     for m in messages:
         batch.records += 1
         tp = (m.topic, m.partition)
@@ -187,6 +189,12 @@ def plan_batch(messages: Iterable[Message], layout: Mapping[str, Table]) -> Batc
             batch.errors.append(BadRecord(m.topic, m.partition, m.offset, key, str(exc)))
             continue
         batch.changes.setdefault(table.name, {})[change.key] = change
+    # rows only for the changes that survive: turning nested fields into JSON is the costly part
+    for name, changes in batch.changes.items():
+        table = by_name[name]
+        for key, change in changes.items():
+            if change.record is not None:
+                changes[key] = replace(change, row=row_of(table, change.record), record=None)
     return batch
 
 
@@ -204,4 +212,4 @@ def _change(table: Table, m: Message) -> Change:
         raise ValueError(f"a {name} record on {m.topic}, which carries {schema_name(table.view)} records")
     if record.get(table.key) != key:
         raise ValueError(f"the record's {table.key} {record.get(table.key)!r} is not its key {key!r}")
-    return Change(key, m.partition, m.offset, row_of(table, record))
+    return Change(key, m.partition, m.offset, None, record)
