@@ -78,6 +78,16 @@ class HubSettings(BaseSettings):
         "fetches at a steady rate, for the worker and the broker alike.",
     )
 
+    sink_dsn: SecretStr = Field(
+        SecretStr(""),
+        description="PostgreSQL connection string of `bluelight sink postgres` (libpq's PG* "
+        "variables fill in what it leaves out).",
+    )
+
+    token: SecretStr = Field(
+        SecretStr(""), description="Bearer token `bluelight views` sends to the worker (readers.yaml)."
+    )
+
     @property
     def kafka(self) -> KafkaConnection:
         """The connection part, for building clients."""

@@ -43,6 +43,7 @@ from demo.prepare import apply_demo_topology, bring_up_kafka, demo_topology_dir,
 from demo.synthetic import ITEMS, MEMBERS, expected_activity, generate
 from demo.worker import DemoError, DemoWorker, find_or_start, get_json, log_tail
 from deploy.errors import DeployError
+from streams.views.export import MAX_LIMIT
 from streams.web import today as utc_today
 from topologies.model import TopologyError
 from topologies.naming import VIEWS, dlq_topic, view_topic
@@ -185,7 +186,8 @@ def _summary(worker: DemoWorker, day: date, after: dict[str, Counts], verdict: B
     """Print each view's summary; the views as served."""
     views: dict[str, Items] = {}
     for view in VIEWS:
-        query = f"?as_of={day.isoformat()}" if view == "contract-pipeline" else ""
+        # one page holds the whole view: the demo's views are far below the largest page
+        query = f"?limit={MAX_LIMIT}" + (f"&as_of={day.isoformat()}" if view == "contract-pipeline" else "")
         views[view] = get_json(f"{worker.base_url}/views/{view}{query}")["items"]
     lines: list[str] = []
     lines += report.category_spend(views["category-spend"])

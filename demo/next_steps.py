@@ -52,8 +52,13 @@ def where_next(p: Places) -> list[str]:
     lines += [f"    {p.base_url}/views/{view}" for view in VIEWS]
     if p.day != today():
         lines.append(f"    {p.base_url}/views/contract-pipeline?as_of={p.day.isoformat()}   (the demo's day)")
+    lines.append(f"    {p.base_url}/views   (the list)    {p.base_url}/views/category-spend.csv   (CSV)")
+    lines.append(f"    {p.base_url}/openapi.json   (the API described; docs/consumers.md)")
     lines.append(f"    {p.base_url}/metrics   (Prometheus)    {p.base_url}/health")
     lines.append("  On the command line:")
+    names = f"BLUELIGHT_TOPOLOGY_DIR={shlex.quote(str(p.topology_dir))} "  # the demo partners' names
+    lines.append(f"    {names}{views_cli.removesuffix(' get')} summary")
+    lines.append(f"    {views_cli} category-spend --table --sort -total_net")
     lines.append(f"    {views_cli} category-spend")
     for view in ("supplier-exposure", "price-benchmark"):
         if view in p.examples:

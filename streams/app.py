@@ -37,11 +37,12 @@ from streams.faust_fixes import HubApp
 from streams.fold import FoldStage, contribution_of
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
+from streams.pages import access_for, add_view_pages
 from streams.publish import FLUSH_EVERY_S, ViewPublisher
 from streams.readmodel import ReadModel, ReadModelFeed
 from streams.stage import EntityStage
 from streams.views.index import ViewIndex
-from streams.web import Answer, check_view_request, item_answer, parse_as_of
+from streams.web import Answer
 from topologies.naming import HUB_APP_ID, VIEWS, hub_changelog_topic, hub_topic
 
 log = logging.getLogger(__name__)
@@ -316,20 +317,9 @@ def _add_pages(hub: Hub) -> None:
     def respond(view: View, answer: Answer) -> Response:
         return view.text(answer.text(), content_type="application/json", status=answer.status)
 
-    @app.page("/views/{view}")
-    class ViewPage(View):
-        async def get(self, request: Request, view: str) -> Response:
-            raw = request.query.get("as_of")
-            problem = check_view_request(view, raw, hub.ready)
-            if problem is not None:
-                return respond(self, problem)
-            text = hub.model.view_text(view, parse_as_of(raw))  # rendered once per change
-            return self.text(text, content_type="application/json")
-
-    @app.page("/views/{view}/{key:.+}")
-    class ItemPage(View):
-        async def get(self, request: Request, view: str, key: str) -> Response:
-            return respond(self, item_answer(hub.model, view, key, request.query.get("as_of"), hub.ready))
+    # /views, /views/<view>[.csv], /views/<view>/<key>, /openapi.json, behind readers.yaml's
+    # tokens, answered from the read model (every view in full on every worker)
+    add_view_pages(app, lambda: hub.model, lambda: hub.ready, access_for(hub.settings))
 
     @app.page("/health")
     class HealthPage(View):

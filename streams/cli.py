@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import date
+from typing import Any
 
 import click
 
@@ -51,6 +52,12 @@ def worker(ctx: click.Context, loglevel: str) -> None:
     rejected events to the member's DLQ topic, and keeps the five national views current.
     """
     settings = settings_of(ctx)
+    from streams.pages import access_for
+
+    try:
+        access = access_for(settings)  # readers.yaml: checked before anything starts
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         partitions = asyncio.run(_prepare(settings))
     except Exception as exc:
@@ -80,6 +87,8 @@ def worker(ctx: click.Context, loglevel: str) -> None:
         "  try        bluelight views get member-activity\n"
         "  stop       Ctrl-C (or SIGTERM)"
     )
+    if access.local_plaintext and access.allow_anonymous_on_local_plaintext:
+        click.echo("  NOTE: no token needed to read the views (plaintext local cluster; readers.yaml)")
     from streams.health import RepeatFilter
 
     class HubWorker(faust.Worker):
@@ -119,9 +128,11 @@ def views() -> None:
     epilog="""\b
 Examples:
   bluelight views get category-spend
+  bluelight views get category-spend --table --sort -total_net
   bluelight views get supplier-exposure CH:01234567
   bluelight views get price-benchmark 'CPV:33735100|EA'
-  bluelight views get contract-pipeline --as-of 2027-01-01
+  bluelight views get contract-pipeline --as-of 2027-01-01 --member kent-police
+  BLUELIGHT_TOKEN=... bluelight views get member-activity --table
 """,
 )
 @click.argument("view", type=click.Choice(list(VIEWS)))
@@ -131,19 +142,109 @@ Examples:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="contract-pipeline: compute the expiry buckets for this date (default: today).",
 )
+@click.option("--table", "as_table", is_flag=True, help="An aligned table, one item a line, not JSON.")
+@click.option("--sort", "sort_by", help="Sort items by this field; '-field' for largest first.")
+@click.option("--member", help="Only the items this member takes part in.")
+@click.option("--token", help="Bearer token for the worker [env BLUELIGHT_TOKEN].")
 @click.pass_context
-def get(ctx: click.Context, view: str, key: str | None, as_of: object) -> None:
-    """Print a national view (or one KEY of it) as JSON, as the worker serves it."""
+def get(
+    ctx: click.Context,
+    view: str,
+    key: str | None,
+    as_of: object,
+    as_table: bool,
+    sort_by: str | None,
+    member: str | None,
+    token: str | None,
+) -> None:
+    """Print a national view (or one KEY of it) as JSON, as the worker serves it, or as a table."""
+    from streams.views_client import all_items
+    from streams.views_text import item_table, sorted_items
+
     settings = settings_of(ctx)
+    bearer = token or settings.token.get_secret_value()
     day = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
-    url = view_url(settings.http, view, key, day)
-    status, body = fetch(url)
-    if status == 200:
-        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
-        return
-    message = body.get("error", body) if isinstance(body, dict) else body
-    click.echo(f"bluelight: {url}: {message}", err=True)
-    sys.exit(1)
+    if key is not None:
+        url = view_url(settings.http, view, key, day)
+        status, body = fetch(url, bearer)
+        if status != 200:
+            message = body.get("error", body) if isinstance(body, dict) else body
+            click.echo(f"bluelight: {url}: {message}", err=True)
+            sys.exit(1)
+        items: list[Any] = [body]
+    else:
+        items = all_items(settings.http, view, day, bearer, member)
+    if sort_by:
+        try:
+            items = sorted_items(items, sort_by)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--sort") from None
+    if as_table:
+        click.echo("\n".join(item_table(view, items, member_names(settings))))
+    elif key is not None:
+        click.echo(json.dumps(items[0], indent=2, ensure_ascii=False))
+    else:
+        click.echo(json.dumps({"view": view, "items": items}, indent=2, ensure_ascii=False))
+
+
+@views.command(
+    "summary",
+    epilog="""\b
+Examples:
+  bluelight views summary
+  bluelight views summary --as-of 2027-01-01
+""",
+)
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to look from (today).")
+@click.option("--token", help="Bearer token for the worker [env BLUELIGHT_TOKEN].")
+@click.pass_context
+def summary_cmd(ctx: click.Context, as_of: object, token: str | None) -> None:
+    """Where partners can buy together in the next year, and which suppliers many partners depend on."""
+    from streams.views_client import all_items
+    from streams.views_text import summary
+    from streams.web import today
+
+    settings = settings_of(ctx)
+    bearer = token or settings.token.get_secret_value()
+    day = as_of.date() if as_of is not None else today()  # type: ignore[attr-defined]
+    wanted = ("contract-pipeline", "supplier-exposure", "category-spend")
+    got = {v: all_items(settings.http, v, day if v == "contract-pipeline" else None, bearer) for v in wanted}
+    click.echo("\n".join(summary(got, day, member_names(settings))))
+
+
+@views.command(
+    "find-supplier",
+    epilog="""\b
+Examples:
+  bluelight views find-supplier motorola
+  bluelight views find-supplier 'CH:0'
+""",
+)
+@click.argument("text")
+@click.option("--token", help="Bearer token for the worker [env BLUELIGHT_TOKEN].")
+@click.pass_context
+def find_supplier(ctx: click.Context, text: str, token: str | None) -> None:
+    """Find suppliers by (part of) their name or key, with the partners that depend on each."""
+    from streams.views_client import all_items
+    from streams.views_text import find_suppliers, supplier_lines
+
+    settings = settings_of(ctx)
+    items = all_items(settings.http, "supplier-exposure", None, token or settings.token.get_secret_value())
+    found = find_suppliers(items, text)
+    if not found:
+        click.echo(f"no supplier's name or key contains {text!r} (of {len(items)} suppliers)", err=True)
+        sys.exit(1)
+    click.echo("\n".join(supplier_lines(found, member_names(settings))))
+
+
+def member_names(settings: HubSettings) -> dict[str, str]:
+    """Member id -> display name from the topology (empty if it cannot be read)."""
+    from topologies.model import TopologyError, load_topology
+
+    try:
+        return {m.id: m.name for m in load_topology(settings.topology_dir).members}
+    except (TopologyError, OSError):
+        return {}
 
 
 def view_url(http: str, view: str, key: str | None, as_of: date | None) -> str:
@@ -156,20 +257,8 @@ def view_url(http: str, view: str, key: str | None, as_of: date | None) -> str:
     return url
 
 
-def fetch(url: str) -> tuple[int, object]:
+def fetch(url: str, token: str = "") -> tuple[int, object]:
     """GET ``url``: status and parsed JSON body; a clear ClickException when nothing answers."""
-    try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - http only
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        try:
-            return exc.code, json.loads(raw)
-        except ValueError:
-            return exc.code, raw.decode(errors="replace")
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise click.ClickException(
-            f"cannot reach the worker at {url} ({reason}): is `bluelight worker` running? "
-            "Set BLUELIGHT_HTTP (or --http) to its address."
-        ) from exc
+    from streams.views_client import fetch as fetch_json
+
+    return fetch_json(url, token)

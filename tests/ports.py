@@ -60,3 +60,4 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)

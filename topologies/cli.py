@@ -246,6 +246,40 @@ def _env_lines(settings: HubSettings, user: str, password: str) -> dict[str, str
     }
 
 
+@topology.command(
+    "reader-token",
+    epilog="""\b
+Examples:
+  bluelight topology reader-token --name national-team --role national
+  bluelight topology reader-token --name kent-procurement --role member:kent-police
+  bluelight topology reader-token --name bi --role subscriber --view category-spend --view price-benchmark
+""",
+)
+@click.option("--name", required=True, help="Who holds the token (shown in the worker's log).")
+@click.option("--role", required=True, help="national, subscriber or member:<member id>.")
+@click.option("--view", "views", multiple=True, help="A subscriber's views (repeat; default: all).")
+def reader_token_cmd(name: str, role: str, views: tuple[str, ...]) -> None:
+    """Make a bearer token for the worker's views and the readers.yaml entry that admits it.
+
+    The token is printed once; only its sha256 goes in topologies/readers.yaml.
+    """
+    from pydantic import ValidationError
+
+    from topologies.readers import Reader, new_token, token_sha256
+
+    token = new_token()
+    try:
+        entry = Reader(name=name, role=role, token_sha256=token_sha256(token), views=views or None)
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(str(e["msg"]) for e in exc.errors())) from None
+    fields = {"name": entry.name, "role": entry.role, "token_sha256": entry.token_sha256}
+    if entry.views:
+        fields["views"] = "[" + ", ".join(entry.views) + "]"
+    click.echo(f"token (shown once; give it to {name}): {token}")
+    click.echo("add to readers.yaml under `readers:` and restart the worker:")
+    click.echo("  - " + "\n    ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
 @topology.command("credentials")
 @click.argument("user")
 @click.option(

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from pydantic import SecretStr
 from topology_support import (
@@ -36,6 +37,7 @@ from topologies import naming
 from topologies.acl import member_user
 from topologies.apply import apply_topology
 from topologies.model import Member
+from topologies.readers import READERS_FILE, new_token, token_sha256
 
 pytestmark = [pytest.mark.kafka, pytest.mark.secure]
 PICKUP_LIMIT_S = 30.0
@@ -48,6 +50,7 @@ class LiveHub:
     a: str
     b: str
     passwords: dict[str, str]
+    tokens: dict[str, str]  # role -> bearer token (readers.yaml)
 
     def conn(self, member: str) -> KafkaConnection:
         return as_user(self.settings.kafka, member_user(member), self.passwords[member_user(member)])
@@ -63,6 +66,15 @@ def live(secure_kafka: BrokerInfo, tmp_path_factory: pytest.TempPathFactory) -> 
         hub_principal=hub,
     )
     settings = secure_kafka.hub_settings(topology_dir=directory)
+    tokens = {"national": new_token(), f"member:{a}": new_token(), "subscriber": new_token()}
+    readers = [
+        {"name": role.replace(":", "-"), "role": role, "token_sha256": token_sha256(token)}
+        for role, token in tokens.items()
+    ]
+    readers[2]["views"] = ["category-spend"]
+    (directory / READERS_FILE).write_text(
+        yaml.safe_dump({"member_views": ["category-spend"], "readers": readers}), encoding="utf-8"
+    )
     _, result = asyncio.run(apply_topology(settings))
     env = {
         **secure_kafka.env,
@@ -71,7 +83,8 @@ def live(secure_kafka: BrokerInfo, tmp_path_factory: pytest.TempPathFactory) -> 
         "BLUELIGHT_TOPOLOGY_DIR": str(directory),
     }
     with running_worker(env, tmp_path_factory.mktemp("worker")) as worker:
-        yield LiveHub(worker, settings, a, b, result.passwords)
+        worker.token = tokens["national"]
+        yield LiveHub(worker, settings, a, b, result.passwords, tokens)
 
 
 def test_a_payload_claiming_another_member_is_dead_lettered_as_tenant(live: LiveHub) -> None:
@@ -100,6 +113,35 @@ def test_a_payload_claiming_another_member_is_dead_lettered_as_tenant(live: Live
     assert dlq.header(letter.headers, dlq.KIND) == "tenant"
     assert dlq.header(letter.headers, dlq.ORIGINAL_OFFSET) == str(offset)
     assert live.b in (dlq.header(letter.headers, dlq.REASON) or "")
+
+
+def test_on_a_secured_cluster_each_token_sees_what_its_role_allows(live: LiveHub) -> None:
+    w, a, b = live.worker, live.a, live.b
+    own = w.wait_for(f"/views/member-activity/{a}", lambda status, _: status == 200)
+    member, subscriber = live.tokens[f"member:{a}"], live.tokens["subscriber"]
+    assert w.get("/views/category-spend", token="not-a-token")[0] == 401
+    w.token = None
+    try:
+        status, body = w.get("/views/category-spend")
+        assert status == 401 and "Bearer" in body["error"]  # no anonymous reads off the local demo
+        assert w.get("/health")[0] == 200 and w.get("/metrics")[0] == 200  # open to scrapers
+        assert w.get("/openapi.json")[0] == 200
+        assert w.get(f"/views/member-activity/{a}", token=member) == (200, own)
+        status, body = w.get(f"/views/member-activity/{b}", token=member)
+        assert status == 403 and "own activity" in body["error"]
+        status, listing = w.get("/views/member-activity", token=member)
+        assert status == 200 and [i["member_id"] for i in listing["items"]] == [a]
+        assert w.get("/views/category-spend.csv", token=member)[0] == 200  # allowed by member_views
+        assert w.get("/views/price-benchmark", token=member)[0] == 403
+        assert w.get("/views/category-spend", token=subscriber)[0] == 200
+        assert w.get("/views/supplier-exposure", token=subscriber)[0] == 403  # not in its views
+        assert w.get(f"/views/member-activity/{a}", token=subscriber)[0] == 403
+        status, views = w.get("/views", token=subscriber)
+        assert status == 200 and [v["view"] for v in views["views"]] == ["category-spend"]
+    finally:
+        w.token = live.tokens["national"]
+    status, views = w.get("/views")
+    assert [v["view"] for v in views["views"]] == list(naming.VIEWS)
 
 
 def test_a_member_added_while_the_hub_runs_is_read_within_30_seconds(live: LiveHub) -> None:

@@ -127,10 +127,18 @@ class Worker:
     http: str
     log: Path
 
-    def get(self, path: str) -> tuple[int, Any]:
+    token: str | None = None  # sent as a bearer token when set (readers.yaml)
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
+        bearer = token or self.token
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        request = urllib.request.Request(f"http://{self.http}{path}", headers=headers)
         try:
-            with urllib.request.urlopen(f"http://{self.http}{path}", timeout=10) as resp:
-                return resp.status, json.loads(resp.read())
+            with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - http only
+                body = resp.read()
+                if resp.headers.get_content_type() != "application/json":
+                    return resp.status, body.decode()  # /metrics, CSV
+                return resp.status, json.loads(body)
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read())
 

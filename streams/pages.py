@@ -1,0 +1,98 @@
+"""The worker's pages for readers of the views: JSON pages, CSV, the view list, OpenAPI.
+
+Thin: each page asks :func:`topologies.readers.decide` whether the caller may have it, then
+hands the request to a pure function of ``streams.views.export`` over the read model, and
+sends its :class:`Reply`. ``add_view_pages`` is all the wiring ``streams/app.py`` needs; the
+read model is passed as a getter, so any store with ``keys/item/items`` can serve.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from bluelight.settings import HubSettings
+from streams.views.export import ReadModel, Reply, error, item_reply, view_reply, views_reply
+from streams.views.openapi import openapi
+from topologies.model import default_dir
+from topologies.readers import Access, Decision, decide, is_local_plaintext, load_access, visible_views
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def access_for(settings: HubSettings) -> Access:
+    """readers.yaml of the settings' topology, knowing whether the cluster is plaintext and local."""
+    local = is_local_plaintext(settings.security_protocol, settings.bootstrap)
+    return load_access(settings.topology_dir or default_dir(), local)
+
+
+def send(view: View, reply: Reply) -> Response:
+    """A :class:`Reply` as a faust response."""
+    return view.text(reply.text, content_type=reply.content_type, status=reply.status, headers=reply.headers)
+
+
+def guarded(access: Access) -> Callable[[Handler], Handler]:
+    """Serve a page only to callers :func:`decide` lets in; the decision reaches the handler."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def get(self: View, request: Request, **kwargs: Any) -> Response:
+            decision = decide(access, request.rel_url.raw_path, request.headers.get("Authorization"))
+            if decision.status != 200:
+                reply = error(decision.status, decision.reason)
+                if decision.status == 401:
+                    reply.headers["WWW-Authenticate"] = 'Bearer realm="bluelight"'
+                return send(self, reply)
+            response = await handler(self, request, decision=decision, **kwargs)
+            if decision.notice:
+                response.headers["X-BlueLight-Access"] = decision.notice
+            return response
+
+        return get
+
+    return wrap
+
+
+def _query(request: Request, decision: Decision) -> dict[str, str]:
+    query = dict(request.query)
+    if decision.only_member is not None:
+        query["member"] = decision.only_member
+    return query
+
+
+def add_view_pages(
+    app: faust.App, model: Callable[[], ReadModel], ready: Callable[[], bool], access: Access
+) -> None:
+    """``/views``, ``/views/<view>[.csv]``, ``/views/<view>/<key>`` and ``/openapi.json``."""
+    guard = guarded(access)
+
+    @app.page("/views")
+    class ViewsPage(View):
+        @guard
+        async def get(self, request: Request, decision: Decision) -> Response:
+            seen = visible_views(access, request.headers.get("Authorization"))
+            return send(self, views_reply(model(), ready(), seen))
+
+    @app.page("/views/{view}")
+    class ViewPage(View):
+        @guard
+        async def get(self, request: Request, view: str, decision: Decision) -> Response:
+            return send(self, view_reply(model(), view, _query(request, decision), ready()))
+
+    @app.page("/views/{view}/{key:.+}")
+    class ItemPage(View):
+        @guard
+        async def get(self, request: Request, view: str, key: str, decision: Decision) -> Response:
+            return send(self, item_reply(model(), view, key, dict(request.query), ready()))
+
+    spec = json.dumps(openapi())
+
+    @app.page("/openapi.json")
+    class OpenApiPage(View):
+        async def get(self, request: Request) -> Response:
+            return self.text(spec, content_type="application/json")

@@ -1,0 +1,1 @@
+"""Sinks that copy the view topics into other stores (``bluelight sink ...``)."""
