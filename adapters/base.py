@@ -21,6 +21,7 @@ class Mapped:
     family: Family
     event: dict[str, Any]
     source: str  # where it came from, e.g. "orders.csv:12" or "Order_Example.xml"
+    rows: int = 1  # input rows it was made of (a CSV transaction's cost lines), for "rows read"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from adapters.sdk.metrics import default_metrics
 from adapters.sdk.publisher import Publisher, PublishError
 from adapters.sdk.run import FileRun, RejectsFile, SourceReport
 from adapters.sdk.sharing import SharingPolicy
+from adapters.sdk.summary import SpendSummary, classifier
 from bluelight.settings import HubSettings
 
 
@@ -56,6 +57,7 @@ def run_file_adapter(
         out=sys.stdout,
         batch=batch,
         progress=show_progress(),
+        summary=SpendSummary(classifier(member, (config or {}).get("categories"))),
     )
     summary_to = sys.stderr if dry_run else sys.stdout
 
@@ -126,3 +128,6 @@ def _print_summary(run: FileRun, dry_run: bool, out: TextIO) -> None:
     if report.rejected and run.rejects.path is not None:
         line += f"; rejects in {run.rejects.path}"
     print(line, file=out)
+    if run.summary is not None:
+        for text in run.summary.report("would land" if dry_run else "lands"):
+            print(text, file=out)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -237,6 +237,30 @@ def _map_local(ref: Reference, code: str, member: str | None) -> CategoryMatch:
         )
     why = f"no rule in {member} map v{local.version} matches LOCAL code {key} → unclassified"
     return _unclassified(ref, why)
+
+
+def local_map_from(
+    member: str, version: int, codes: Mapping[str, str], prefixes: Mapping[str, str], reference: Reference
+) -> LocalMap:
+    """A member's LOCAL map given as plain code -> category id; ValueError for an unknown category.
+
+    This is the partner's own map, shipped with its mapping or published to the reference topic.
+    """
+    sections: list[dict[str, Rule]] = []
+    for section, entries in (("codes", codes), ("prefixes", prefixes)):
+        rules: dict[str, Rule] = {}
+        for code, category in entries.items():
+            if category not in reference.categories:
+                raise ValueError(f"{member} map {section}[{code!r}]: unknown national category {category!r}")
+            key = local_code(code)
+            rules[key] = Rule(key=key, category=category, label=f"{member}'s own map")
+        sections.append(rules)
+    return LocalMap(member=member, version=version, codes=sections[0], prefixes=sections[1])
+
+
+def with_local_map(reference: Reference, local: LocalMap) -> Reference:
+    """The reference data with ``local`` as its member's map (replacing the hub's file, if any)."""
+    return replace(reference, local={**reference.local, local.member: local})
 
 
 def _longest_prefix(rules: Mapping[str, Rule], code: str) -> Rule | None:

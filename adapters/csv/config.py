@@ -54,6 +54,35 @@ class Redaction(BaseModel):
     action: Literal["keep", "reject"] = "keep"
 
 
+class LocalCategories(BaseModel):
+    """The partner's own map of its LOCAL codes to national category ids, shipped with its mapping.
+
+    The same rules as a hub-side map (streams/reference/local/<member>.yaml): ``codes`` match
+    a whole code, ``prefixes`` the start of one (longest wins); case and surrounding spaces
+    are ignored. ``bluelight categories publish`` sends it to the hub.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(default=1, ge=1, description="Bump on every change: the hub keeps the newest.")
+    codes: dict[str, str] = Field(default_factory=dict, description="Whole LOCAL code -> category id.")
+    prefixes: dict[str, str] = Field(default_factory=dict, description="Code prefix -> category id.")
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> LocalCategories:
+        from streams.categories import load_reference
+
+        known = load_reference().categories
+        for section, entries in (("codes", self.codes), ("prefixes", self.prefixes)):
+            for code, category in entries.items():
+                if category not in known:
+                    raise ValueError(
+                        f"{section}[{code!r}]: unknown national category {category!r}; "
+                        f"known: {', '.join(known)} (`bluelight categories list`)"
+                    )
+        return self
+
+
 class CsvConfig(BaseModel):
     """One member's mapping of its spend CSV onto purchase-order events."""
 
@@ -86,6 +115,9 @@ class CsvConfig(BaseModel):
         description="Supplier ids the ERP reuses for one-off payees; the name then tells them apart.",
     )
     header_search_rows: int = 20
+    categories: LocalCategories | None = Field(
+        default=None, description="Your LOCAL code -> national category map (docs/categories.md)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CsvConfig:

@@ -450,7 +450,7 @@ def _to_event(name: str, member: str, group: Group, cfg: CsvConfig) -> list[Outc
         "lines": [_line(r, amount, cfg, note) for r, amount, note in lines],
         "total_net": str(sum((_penny(a) for _, a, _ in lines), Decimal("0.00"))),
     }
-    return [Mapped("purchase-order", event, f"{name}:{first.line}")]
+    return [Mapped("purchase-order", event, f"{name}:{first.line}", rows=len(rows))]
 
 
 def _penny(amount: Decimal) -> Decimal:

@@ -25,6 +25,7 @@ from adapters.sdk.metrics import AdapterMetrics
 from adapters.sdk.prepare import prepare
 from adapters.sdk.publisher import Ack, Publisher, PublishError
 from adapters.sdk.sharing import SharingPolicy
+from adapters.sdk.summary import SpendSummary
 from schemas.validate import Rejection
 
 
@@ -129,6 +130,7 @@ class FileRun:
     out: TextIO | None = None
     batch: int = 500
     progress: bool = False
+    summary: SpendSummary | None = None  # per-code classification, rows read, total amount
     report: RunReport = field(default_factory=RunReport)
 
     async def sources(self, paths: list[Path]) -> RunReport:
@@ -189,8 +191,13 @@ class FileRun:
         self, outcome: Mapped | RowError | Skipped, rep: SourceReport, pending: list[asyncio.Future[Ack]]
     ) -> int | None:
         if isinstance(outcome, Skipped):
-            rep.skipped[_reason_kind(outcome.reason)] += 1
+            kind = _reason_kind(outcome.reason)
+            rep.skipped[kind] += 1
+            if self.summary is not None and kind != ABOVE_HEADER:
+                self.summary.rows_read += 1
             return outcome.line
+        if self.summary is not None:
+            self.summary.rows_read += outcome.rows if isinstance(outcome, Mapped) else 1
         if isinstance(outcome, RowError):
             self._reject(outcome, "row", "unknown", rep)
             return outcome.line
@@ -200,9 +207,11 @@ class FileRun:
         except Rejection as exc:
             self._reject(RowError(file, line, exc.field, exc.reason, ""), exc.kind, outcome.family, rep)
             return line
+        if self.summary is not None:
+            self.summary.add(event)
         if self.publisher is None:
             if self.out is not None:
-                self.out.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
+                self.out.write(event.model_dump_json() + "\n")  # pydantic's own JSON: one pass, in Rust
             rep.events += 1
         else:
             pending.append(await self.publisher.send(event))
@@ -242,6 +251,7 @@ class FileRun:
             self.checkpoints.save(path, fp, position, line, complete)
 
 
+ABOVE_HEADER = "above the header row"  # a title line, not a row of data
 _LINE_SUFFIX = re.compile(r"^(?P<file>.*):(?P<line>\d+)$")
 
 
