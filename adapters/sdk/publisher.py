@@ -93,12 +93,15 @@ class Publisher:
             self._checked[topic] = frozenset(found)
         return self._checked[topic]
 
-    async def send(self, event: Event) -> asyncio.Future[Ack]:
-        """Queue ``event`` (stamped ``published_at`` now); the future resolves on the broker's ack."""
+    async def send(self, event: Event, *, stamp: bool = True) -> asyncio.Future[Ack]:
+        """Queue ``event``; the future resolves on the broker's ack.
+
+        ``published_at`` is stamped now, unless the caller has just stamped it (``stamp=False``).
+        """
         family = family_of(event)
         topic = member_topic(event.member_id, family)
         await self.partitions(topic)
-        stamped = event.model_copy(update={"published_at": utc_now()})
+        stamped = event.model_copy(update={"published_at": utc_now()}) if stamp else event
         try:
             sent = await self._producer.send(topic, value=encode_event(stamped), key=event.entity_id.encode())
         except KafkaError as exc:
