@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.base import FileAdapter
-from adapters.cli_shared import EXIT_BROKER, EXIT_REJECTS, show_progress
+from adapters.cli_shared import EXIT_BROKER, EXIT_REJECTS, EXIT_USAGE, show_progress
 from adapters.sdk.checkpoint import CheckpointStore
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.metrics import default_metrics
-from adapters.sdk.publisher import Publisher, PublishError
+from adapters.sdk.publisher import Publisher, PublishError, RefusedError
 from adapters.sdk.run import FileRun, RejectsFile, SourceReport
 from adapters.sdk.sharing import SharingPolicy
 from adapters.sdk.summary import SpendSummary, classifier
@@ -85,6 +85,10 @@ def run_file_adapter(
         asyncio.run(go())
     except KeyboardInterrupt:
         print("stopped; checkpoints hold everything acknowledged.", file=sys.stderr)
+    except RefusedError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        rejects.close()
+        return EXIT_USAGE
     except PublishError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         print("Acknowledged events are checkpointed; run the same command again to resume.", file=sys.stderr)
