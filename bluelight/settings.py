@@ -64,6 +64,11 @@ class HubSettings(BaseSettings):
         None,
         description="Directory holding hub.yaml and members.yaml; default: the one shipped in topologies/.",
     )
+    members_only: bool = Field(
+        True,
+        description="The worker reads only members of the topology; records on the input topics of "
+        "anyone else are ignored, counted and logged (docs/topology.md, 'Who gets in').",
+    )
     fetch_wait_ms: int = Field(
         15,
         ge=1,

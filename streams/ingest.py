@@ -32,6 +32,7 @@ from streams import canonical
 from streams.canonical import RejectedRecord, SourceRef
 from streams.derive import Categorise, Normalise
 from streams.dlq import dead_letter
+from streams.members import Members, topology_members
 from streams.metrics import HubMetrics
 from streams.route import NotAMemberTopic, Routed, route
 from topologies.naming import INGEST_GROUP, MEMBER_TOPIC_PATTERN, dlq_topic, hub_topic, parse_member_topic
@@ -70,6 +71,8 @@ class Ingest:
         self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
         self._last_commit = 0.0
         self.records_done = 0
+        topology = settings.topology_dir
+        self.members = Members(lambda: topology_members(topology)) if settings.members_only else None
 
     async def start(self) -> None:
         """Connect the producer and the pattern-subscribed consumer."""
@@ -200,6 +203,17 @@ class Ingest:
 
     def _route(self, rec: ConsumerRecord[Any, Any]) -> Routed | None:
         source = SourceRef(rec.topic, rec.partition, rec.offset)
+        owner = parse_member_topic(rec.topic)
+        if self.members is not None and owner is not None and not self.members.admits(owner.member):
+            self.metrics.outsiders.labels(owner.member).inc()
+            if self.members.should_log(owner.member):
+                log.warning(
+                    "ingest: %s is not a member of the topology; ignoring its records on %s "
+                    "(plug it in with `bluelight members add`; see docs/topology.md)",
+                    owner.member,
+                    rec.topic,
+                )
+            return None
         try:
             return route(source, rec.key, rec.value, self.categorise, self.normalise)
         except NotAMemberTopic:
