@@ -38,19 +38,20 @@ def _load(reference_dir: Path | None) -> Reference:
         raise click.ClickException(f"reference data is not valid: {exc}") from None
 
 
-@click.group("categories")
+CATEGORIES_EXAMPLES = """\b
+Examples:
+  bluelight categories map CPV 35815100-1
+  bluelight categories map LOCAL MG-FLEET --member kent-police
+  bluelight categories list --json"""
+
+
+@click.group("categories", epilog=CATEGORIES_EXAMPLES)
 def categories() -> None:
-    r"""The national category taxonomy and how classification codes map into it.
+    """The national category taxonomy and how classification codes map into it.
 
     Every order line and contract lands in one national category: CPV, UNSPSC and ECLASS
     codes by the longest matching prefix in the national maps, LOCAL codes through the
     member's own map. A code that matches nothing lands in `unclassified`.
-
-    \b
-    Examples:
-      bluelight categories map CPV 35815100-1
-      bluelight categories map LOCAL MG-FLEET --member kent-police
-      bluelight categories list --json
     """
 
 

@@ -173,7 +173,8 @@ MEMBERS_HEADER = """\
 
 def dump_members(members: list[Member]) -> str:
     """The text of members.yaml for ``members`` (stable order and layout, so diffs stay small)."""
-    rows = [m.model_dump(exclude_defaults=False) for m in members]
+    # an empty contact is left out rather than written as `contact: ''`
+    rows = [{k: v for k, v in m.model_dump().items() if not (k == "contact" and not v)} for m in members]
     body = yaml.safe_dump({"members": rows}, sort_keys=False, allow_unicode=True, width=100)
     return MEMBERS_HEADER + body
 
