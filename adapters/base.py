@@ -40,6 +40,13 @@ class RowError:
         return f"{where}{col}: {self.reason}"
 
 
+class ConfigMismatch(RowError):
+    """The whole file cannot be read with this config (e.g. no header the mapping names).
+
+    A configuration error, not a bad row: commands exit 2 for it, as for a bad mapping file.
+    """
+
+
 @dataclass(frozen=True)
 class Skipped:
     """An input line deliberately not read (blank, footer total, preamble), counted in summaries."""

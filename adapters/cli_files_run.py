@@ -97,6 +97,8 @@ def run_file_adapter(
         return EXIT_BROKER
     rejects.close()
     _print_summary(run, dry_run, summary_to)
+    if run.report.config_errors:
+        return EXIT_USAGE
     return EXIT_REJECTS if run.report.rejected else 0
 
 

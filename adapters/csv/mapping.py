@@ -34,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from adapters.base import Mapped, Outcome, RowError, Skipped
+from adapters.base import ConfigMismatch, Mapped, Outcome, RowError, Skipped
 from adapters.csv.config import REQUIRED_FIELDS, CsvConfig, CsvField
 from adapters.csv.parse import clean_text, header_key, parse_amount, parse_date
 from adapters.csv.spill import Spill
@@ -140,7 +140,7 @@ def _read_into(
     head = list(itertools.islice(records, cfg.header_search_rows))
     header_at = _find_header(head, cfg)
     if isinstance(header_at, RowError):
-        return RowError(name, header_at.line, header_at.column, header_at.reason, header_at.raw)
+        return ConfigMismatch(name, header_at.line, header_at.column, header_at.reason, header_at.raw)
     pos, header = header_at
     footer = _footer_re(cfg.footer_patterns)
     for line, cells in itertools.chain(head[pos + 1 :], records):
@@ -225,7 +225,7 @@ def raw_text(cells: list[str], delimiter: str) -> str:
 
 def _find_header(records: list[tuple[int, list[str]]], cfg: CsvConfig) -> tuple[int, Header] | RowError:
     aliases = cfg.alias_keys()
-    best: tuple[int, list[str]] | None = None
+    best: tuple[int, list[str], list[str]] | None = None  # line, fields found, the row's cells
     for pos, (line, cells) in enumerate(records[: cfg.header_search_rows]):
         index: dict[CsvField, int] = {}
         names: dict[CsvField, str] = {}
@@ -234,7 +234,7 @@ def _find_header(records: list[tuple[int, list[str]]], cfg: CsvConfig) -> tuple[
             if field is None:
                 continue
             if field in index:
-                return RowError(
+                return ConfigMismatch(
                     "",
                     line,
                     cell,
@@ -245,15 +245,26 @@ def _find_header(records: list[tuple[int, list[str]]], cfg: CsvConfig) -> tuple[
         if all(f in index for f in REQUIRED_FIELDS):
             return pos, Header(line, len(cells), index, names, tuple(clean_text(c) for c in cells))
         if index and (best is None or len(index) > len(best[1])):
-            best = (line, list(index))
-    expected = "; ".join(f"{f}: {', '.join(repr(a) for a in cfg.columns[f])}" for f in REQUIRED_FIELDS)
-    seen = f" (best candidate, line {best[0]}, had only {', '.join(best[1])})" if best else ""
-    return RowError(
+            best = (line, list(index), cells)
+    if best is None:  # nothing looked like a header: show the first row that has anything in it
+        first = next(((line, cells) for line, cells in records if any(c.strip() for c in cells)), None)
+        best = (first[0], [], first[1]) if first else None
+    missing = [f for f in REQUIRED_FIELDS if best is None or f not in best[1]]
+    accepted = "; ".join(f"{f}: {', '.join(repr(a) for a in cfg.columns[f])}" for f in missing)
+    own = (
+        f"; the file's own headers (line {best[0]}) are "
+        + ", ".join(repr(clean_text(c)) for c in best[2] if c.strip())
+        if best
+        else "; the file has no rows"
+    )
+    fix = f"columns.{missing[0]}" if missing else "columns"
+    return ConfigMismatch(
         "",
         best[0] if best else None,
         None,
-        f"no header row in the first {cfg.header_search_rows} rows names the required columns{seen}; "
-        f"accepted headers are {expected}. Nothing in this file was read.",
+        f"no header row in the first {cfg.header_search_rows} rows names the required column(s) "
+        f"{', '.join(missing)} (the mapping accepts {accepted}){own}. Add the file's name for it to "
+        f"{fix} in the mapping. Nothing in this file was read.",
     )
 
 

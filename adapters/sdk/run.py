@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from adapters.base import FileAdapter, Mapped, RowError, Skipped
+from adapters.base import ConfigMismatch, FileAdapter, Mapped, RowError, Skipped
 from adapters.sdk.checkpoint import CheckpointStore, fingerprint
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.metrics import AdapterMetrics
@@ -51,6 +51,7 @@ class RunReport:
 
     sources: list[SourceReport] = field(default_factory=list)
     partitions: dict[str, set[int]] = field(default_factory=dict)
+    config_errors: int = 0  # files the mapping could not read at all (exit 2)
 
     @property
     def events(self) -> int:
@@ -203,7 +204,9 @@ class FileRun:
         if self.summary is not None:
             self.summary.rows_read += outcome.rows if isinstance(outcome, Mapped) else 1
         if isinstance(outcome, RowError):
-            self._reject(outcome, "row", "unknown", rep)
+            config = isinstance(outcome, ConfigMismatch)
+            self.report.config_errors += config
+            self._reject(outcome, "config" if config else "row", "unknown", rep)
             return outcome.line
         file, line = split_source(outcome.source)
         try:

@@ -98,3 +98,33 @@ def test_one_supplier_id_with_several_names_is_warned(tmp_path: Path) -> None:
         assert f"warning: supplier id {vid} carries {len(n)} names" in warned
     # the shipped mapping lists the one-time vendor ids, so each payee is its own supplier
     assert "carries" not in dry_run(tmp_path, gla_mapping()).stderr
+
+
+def test_a_missing_header_names_the_field_and_the_files_own_headers(tmp_path: Path) -> None:
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes(GLA.read_bytes().replace(b",Amount,", b",Value GBP,", 1))
+    config = tmp_path / "mapping.yaml"
+    config.write_text(GLA_CONFIG.read_text())
+    result = CliRunner().invoke(
+        cli,
+        ["--state-dir", str(tmp_path / "state"), "adapter", "csv", "--member", MEMBER,
+         "--config", str(config), "--dry-run", str(renamed)],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output  # a configuration error, not rejected rows
+    with renamed.open(encoding="utf-8", newline="") as fh:
+        own = next(csv.reader(fh))
+    assert "names the required column(s) amount (the mapping accepts amount: 'Amount'" in result.stderr
+    assert "the file's own headers (line 1) are " + ", ".join(repr(h) for h in own) in result.stderr
+    assert "Add the file's name for it to columns.amount in the mapping" in result.stderr
+
+
+def test_a_config_error_names_the_unknown_key_the_known_ones_and_the_shape(tmp_path: Path) -> None:
+    mapping = gla_mapping()
+    mapping["columns"] = {**mapping["columns"], "amount": "Amount"}  # type: ignore[dict-item]
+    mapping["colums"] = {}
+    result = dry_run(tmp_path, mapping)
+    assert result.exit_code == 2
+    assert "unknown key 'colums' at colums; known keys: source_system, encoding," in result.output
+    assert "columns.amount: Input should be a valid list (got 'Amount')" in result.output
+    assert "the right shape:" in result.output and 'amount: [Amount, "Amount £"]' in result.output
+    assert "Extra inputs are not permitted" not in result.output
