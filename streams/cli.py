@@ -61,8 +61,10 @@ def worker(ctx: click.Context, loglevel: str) -> None:
 
     import faust
 
-    from streams import heap
+    from streams import heap, quiet
     from streams.app import build_hub
+
+    quiet.install()
 
     (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     hub = build_hub(settings, partitions=partitions)
