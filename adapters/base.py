@@ -21,6 +21,7 @@ class Mapped:
     family: Family
     event: dict[str, Any]
     source: str  # where it came from, e.g. "orders.csv:12" or "Order_Example.xml"
+    rows: int = 1  # input rows it was made of (a CSV transaction's cost lines), for "rows read"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ class RowError:
         where = self.file + (f":{self.line}" if self.line is not None else "")
         col = f" [{self.column}]" if self.column else ""
         return f"{where}{col}: {self.reason}"
+
+
+class ConfigMismatch(RowError):
+    """The whole file cannot be read with this config (e.g. no header the mapping names).
+
+    A configuration error, not a bad row: commands exit 2 for it, as for a bad mapping file.
+    """
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,16 @@ import click
 from tqdm import tqdm
 
 from adapters.cli_files import FILE_ADAPTERS, FILE_COMMANDS
-from adapters.cli_shared import EXIT_BROKER, EXIT_REJECTS, check_member, load_policy, show_progress
+from adapters.cli_shared import (
+    EXIT_BROKER,
+    EXIT_REJECTS,
+    EXIT_USAGE,
+    check_member,
+    load_policy,
+    show_progress,
+)
 from adapters.jsonl import check_file
-from adapters.sdk.publisher import Ack, Publisher, PublishError
+from adapters.sdk.publisher import Ack, Publisher, PublishError, RefusedError
 from adapters.webhook.cli import webhook, webhook_token
 from bluelight.cli import settings_of
 from bluelight.settings import HubSettings
@@ -80,6 +87,9 @@ def publish(
         return
     try:
         acks = asyncio.run(_publish_events(settings, [e for _, e in checked.events]))
+    except RefusedError as exc:
+        click.echo(f"{file.name}: {exc}", err=True)
+        ctx.exit(EXIT_USAGE)
     except PublishError as exc:
         click.echo(f"{file.name}: {exc}", err=True)
         click.echo(

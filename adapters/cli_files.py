@@ -164,7 +164,8 @@ Examples:
 
 \b
 Exit 0 all rows mapped; 1 some rows rejected (the rest published); 2 usage or config
-error; 3 broker did not acknowledge (run again: it resumes from the checkpoint).""",
+error (a mapping that does not fit the file's header, a member not plugged in, a user
+not authorised); 3 broker did not acknowledge (run again: it resumes from the checkpoint).""",
     ),
     _file_command(
         "peppol",

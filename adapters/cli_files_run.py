@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.base import FileAdapter
-from adapters.cli_shared import EXIT_BROKER, EXIT_REJECTS, show_progress
+from adapters.cli_shared import EXIT_BROKER, EXIT_REJECTS, EXIT_USAGE, show_progress
 from adapters.sdk.checkpoint import CheckpointStore
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.metrics import default_metrics
-from adapters.sdk.publisher import Publisher, PublishError
+from adapters.sdk.publisher import Publisher, PublishError, RefusedError
 from adapters.sdk.run import FileRun, RejectsFile, SourceReport
 from adapters.sdk.sharing import SharingPolicy
+from adapters.sdk.summary import SpendSummary, classifier
 from bluelight.settings import HubSettings
 
 
@@ -56,6 +57,7 @@ def run_file_adapter(
         out=sys.stdout,
         batch=batch,
         progress=show_progress(),
+        summary=SpendSummary(classifier(member, (config or {}).get("categories"))),
     )
     summary_to = sys.stderr if dry_run else sys.stdout
 
@@ -83,6 +85,10 @@ def run_file_adapter(
         asyncio.run(go())
     except KeyboardInterrupt:
         print("stopped; checkpoints hold everything acknowledged.", file=sys.stderr)
+    except RefusedError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        rejects.close()
+        return EXIT_USAGE
     except PublishError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         print("Acknowledged events are checkpointed; run the same command again to resume.", file=sys.stderr)
@@ -91,6 +97,8 @@ def run_file_adapter(
         return EXIT_BROKER
     rejects.close()
     _print_summary(run, dry_run, summary_to)
+    if run.report.config_errors:
+        return EXIT_USAGE
     return EXIT_REJECTS if run.report.rejected else 0
 
 
@@ -126,3 +134,6 @@ def _print_summary(run: FileRun, dry_run: bool, out: TextIO) -> None:
     if report.rejected and run.rejects.path is not None:
         line += f"; rejects in {run.rejects.path}"
     print(line, file=out)
+    if run.summary is not None:
+        for text in run.summary.report("would land" if dry_run else "lands"):
+            print(text, file=out)

@@ -1,7 +1,8 @@
 """What the ``bluelight publish`` and ``bluelight adapter ...`` commands share.
 
 Exit codes (every command): 0 all published (or printed); 1 some rows or lines rejected
-(``publish``: nothing published); 2 a usage or configuration error; 3 the broker did not
+(``publish``: nothing published); 2 a usage or configuration error (a member that is not
+plugged in, a user not authorised to write); 3 the broker did not
 acknowledge (what was acknowledged is checkpointed; run again to resume).
 """
 
@@ -15,7 +16,8 @@ import click
 from adapters.sdk.sharing import PolicyError, SharingPolicy
 from topologies.naming import NamingError, check_member_id
 
-EXIT_REJECTS = 1  # (2, a usage error, is click's own)
+EXIT_REJECTS = 1
+EXIT_USAGE = 2  # click's own for usage errors; also a member not plugged in, or not authorised
 EXIT_BROKER = 3
 
 

@@ -760,6 +760,7 @@ figures as indicative and compare rows of one run, not runs.
 
 
 def main() -> None:
+    os.environ.setdefault("BLUELIGHT_MEMBERS_ONLY", "false")  # its generated members are in no topology
     parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=40_000, help="events to drain for throughput")
     parser.add_argument(

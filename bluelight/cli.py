@@ -74,7 +74,8 @@ class LazyGroup(click.Group):
     "--env-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="BLUELIGHT_ENV_FILE",
-    help="Read BLUELIGHT_* settings from this KEY=VALUE file (e.g. the one `kafka up --secure` writes).",
+    help="Read BLUELIGHT_* settings from this KEY=VALUE file (e.g. the one `kafka up --secure` or "
+    "`members add --env-file` writes). Flags beat it; it beats exported variables; conflicts are warned.",
 )
 @click.option("--bootstrap", help="Kafka bootstrap servers [env BLUELIGHT_BOOTSTRAP; 127.0.0.1:9092].")
 @click.option("--http", "http_addr", help="The worker's HTTP address [env BLUELIGHT_HTTP; 127.0.0.1:6066].")
@@ -97,7 +98,10 @@ def cli(
     Start with `bluelight demo`, or `bluelight kafka up` then `bluelight worker`.
     """
     try:
-        ctx.obj = load_settings(env_file, bootstrap=bootstrap, http=http_addr, state_dir=state_dir)
+        ctx.obj = load_settings(
+            env_file, warn=lambda text: click.echo(text, err=True), bootstrap=bootstrap, http=http_addr,
+            state_dir=state_dir,
+        )  # fmt: skip
     except ValidationError as exc:
         raise click.UsageError(settings_problem(exc)) from None
 

@@ -1,12 +1,17 @@
 """One typed settings object for every process, loaded once in ``main()``.
 
-Precedence is flags, then environment variables (``BLUELIGHT_*``, optionally read from an
-env file such as the one ``bluelight kafka up --secure --env-file`` writes), then defaults.
-Nothing here is read at import time: commands call :func:`load_settings`.
+Precedence, highest first: flags; then the ``--env-file`` file (such as the one ``bluelight
+kafka up --secure --env-file`` or ``members add --env-file`` writes); then exported
+``BLUELIGHT_*`` variables; then defaults. A file named on the command line is a deliberate
+choice, so it beats whatever the shell happens to export; every conflict is warned about,
+naming both values' sources (passwords are never shown). Nothing here is read at import
+time: commands call :func:`load_settings`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +69,11 @@ class HubSettings(BaseSettings):
         None,
         description="Directory holding hub.yaml and members.yaml; default: the one shipped in topologies/.",
     )
+    members_only: bool = Field(
+        True,
+        description="The worker reads only members of the topology; records on the input topics of "
+        "anyone else are ignored, counted and logged (docs/topology.md, 'Who gets in').",
+    )
     fetch_wait_ms: int = Field(
         15,
         ge=1,
@@ -110,9 +120,65 @@ class HubSettings(BaseSettings):
         return int(self.http.rsplit(":", 1)[1])
 
 
-def load_settings(env_file: Path | None = None, **overrides: Any) -> HubSettings:
-    """Build the settings: flags (``overrides``, ``None`` meaning not given) over env over defaults."""
+ENV_PREFIX = "BLUELIGHT_"
+
+
+def load_settings(
+    env_file: Path | None = None, *, warn: Callable[[str], None] | None = None, **overrides: Any
+) -> HubSettings:
+    """Build the settings: flags over the env file over exported variables over defaults.
+
+    ``overrides`` are the flags (``None``: not given); ``warn`` hears of every conflict.
+    """
     given = {k: v for k, v in overrides.items() if v is not None}
-    if env_file is not None:
-        return HubSettings(_env_file=env_file, **given)  # type: ignore[call-arg]
-    return HubSettings(**given)
+    from_file = read_env_file(env_file) if env_file is not None else {}
+    if warn is not None:
+        for text in conflicts(given, from_file, env_file, os.environ):
+            warn(text)
+    return HubSettings(**{**from_file, **given})
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The ``BLUELIGHT_*`` settings of a KEY=VALUE file, keyed by field name.
+
+    ``export``, quotes and comments are allowed; other keys are left alone.
+    """
+    out: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        key, value = key.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if key.startswith(ENV_PREFIX) and key.removeprefix(ENV_PREFIX).lower() in HubSettings.model_fields:
+            out[key.removeprefix(ENV_PREFIX).lower()] = value
+    return out
+
+
+def conflicts(
+    flags: Mapping[str, Any], from_file: Mapping[str, str], env_file: Path | None, environ: Mapping[str, str]
+) -> list[str]:
+    """One warning per setting given two different ways, saying which one wins."""
+    out = []
+    for field in sorted(set(flags) | set(from_file)):
+        exported = environ.get(ENV_PREFIX + field.upper())
+        candidates = [
+            ("--" + field.replace("_", "-"), flags.get(field)),
+            (str(env_file), from_file.get(field)),
+            (f"the exported {ENV_PREFIX}{field.upper()}", exported),
+        ]
+        present = [(where, str(v)) for where, v in candidates if v is not None]
+        if len({v for _, v in present}) <= 1:
+            continue
+        shown = [f"{where} says {_shown(field, v)}" for where, v in present]
+        out.append(
+            f"warning: {ENV_PREFIX}{field.upper()}: {'; '.join(shown)}. Using {present[0][0]} "
+            "(flags, then --env-file, then exported variables)"
+        )
+    return out
+
+
+def _shown(field: str, value: str) -> str:
+    return "a different password" if "password" in field else repr(value)

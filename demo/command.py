@@ -39,7 +39,13 @@ from demo.load import (
     wait_views_written,
 )
 from demo.next_steps import Places, where_next
-from demo.prepare import apply_demo_topology, bring_up_kafka, demo_topology_dir, write_demo_topology
+from demo.prepare import (
+    apply_demo_topology,
+    bring_up_kafka,
+    demo_topology_dir,
+    foreign_members,
+    write_demo_topology,
+)
 from demo.synthetic import ITEMS, MEMBERS, expected_activity, generate
 from demo.worker import DemoError, DemoWorker, find_or_start, get_json, log_tail
 from deploy.errors import DeployError
@@ -90,8 +96,16 @@ Examples:
     help="The day the activity leads up to, and the contract pipeline's as-of date [default: today, UTC].",
 )
 @click.option("--exit", "exit_after", is_flag=True, help="Stop the worker and exit after the summary.")
+@click.option(
+    "--share-cluster",
+    is_flag=True,
+    help="Run even on a cluster that holds members other than the demo's synthetic partners "
+    "(their views would then mix with synthetic spend).",
+)
 @click.pass_context
-def demo(ctx: click.Context, seed: int, scale: float, today: datetime | None, exit_after: bool) -> None:
+def demo(  # noqa: PLR0913 - one parameter per option
+    ctx: click.Context, seed: int, scale: float, today: datetime | None, exit_after: bool, share_cluster: bool
+) -> None:
     """Run the whole hub here with 55 synthetic partners and print the national views.
 
     Starts Kafka (reusing a running one), creates the topics, starts the worker (reusing one
@@ -106,7 +120,7 @@ def demo(ctx: click.Context, seed: int, scale: float, today: datetime | None, ex
     run = _Run(foreground=not exit_after)
     code = 0
     try:
-        ok = _run(run, settings, seed, scale, day)
+        ok = _run(run, settings, seed, scale, day, share_cluster)
         code = 0 if ok else 1
         if run.foreground and run.worker is not None:
             code = _foreground(run.worker) or code
@@ -134,7 +148,7 @@ class _Run:
     worker: DemoWorker | None = None
 
 
-def _run(run: _Run, settings: HubSettings, seed: int, scale: float, day: date) -> bool:
+def _run(run: _Run, settings: HubSettings, seed: int, scale: float, day: date, share: bool) -> bool:
     """Steps 1 to 6; whether every member balanced."""
     click.echo(
         f"BlueLight demo: {len(MEMBERS)} synthetic partners, seed {seed}, scale {scale:g}, "
@@ -142,7 +156,16 @@ def _run(run: _Run, settings: HubSettings, seed: int, scale: float, day: date) -
     )
     began = _step(1, "Kafka")
     kafka = bring_up_kafka(settings, _say)
-    _done(began, kafka.summary)
+    foreign = asyncio.run(foreign_members(kafka.settings))
+    if foreign and not share:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise DemoError(
+            f"the cluster at {kafka.settings.bootstrap} holds members that are not the demo's "
+            f"synthetic partners ({shown}); the demo would mix synthetic spend into their views. "
+            "Run it on a broker of its own (e.g. `bluelight --bootstrap 127.0.0.1:9692 --state-dir "
+            "~/bluelight-demo demo`), or pass --share-cluster to run here anyway"
+        )
+    _done(began, kafka.summary + (f"; sharing it with {len(foreign)} other members" if foreign else ""))
 
     began = _step(2, "Topics")
     settings = write_demo_topology(kafka.settings)

@@ -82,6 +82,24 @@ def demo_topology_dir(settings: HubSettings) -> Path:
     return settings.state_dir / "demo" / "topology"
 
 
+SYNTHETIC_CONTACT = "synthetic partner (bluelight demo)"  # and "(synthetic)" after each name
+
+
+async def foreign_members(settings: HubSettings) -> list[str]:
+    """Members with input topics on the cluster that are not the demo's synthetic partners.
+
+    Read from the cluster's metadata with auto-creation off, so asking creates nothing.
+    """
+    from topologies.admin import connect
+    from topologies.naming import parse_member_topic
+
+    ours = {m.id for m in MEMBERS}
+    async with connect(settings.kafka) as admin:
+        topics = await admin.topics(None, configs=False)
+    present = {owner.member for t in topics if (owner := parse_member_topic(t)) is not None}
+    return sorted(present - ours)
+
+
 def write_demo_topology(settings: HubSettings) -> HubSettings:
     """Write the demo's topology (the base one plus the synthetic partners); settings that use it.
 
@@ -95,7 +113,7 @@ def write_demo_topology(settings: HubSettings) -> HubSettings:
     if base_dir.resolve() != target.resolve():  # pointed at the demo's own copy: nothing to copy
         shutil.copyfile(base_dir / HUB_FILE, target / HUB_FILE)
     synthetic = [
-        Member(id=m.id, name=m.name, sector=m.sector, contact="synthetic partner (bluelight demo)")
+        Member(id=m.id, name=f"{m.name} (synthetic)", sector=m.sector, contact=SYNTHETIC_CONTACT)
         for m in MEMBERS
         if base.member(m.id) is None
     ]

@@ -18,14 +18,34 @@ from deploy.layout import Layout, write_env_file
 F = TypeVar("F", bound=Callable[..., object])
 
 
+DEFAULT_PORT = 9092
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
 def _port_option(func: F) -> F:
     return click.option(
         "--port",
         type=click.IntRange(1024, 65000),
-        default=9092,
-        show_default=True,
-        help="Client port of (the first) node; controller port+1; nodes 2 and 3 at port+100, port+200.",
+        default=None,
+        help="Client port of (the first) node; controller port+1; nodes 2 and 3 at port+100, port+200 "
+        "[default: the port of BLUELIGHT_BOOTSTRAP when it is on this machine, else 9092].",
     )(func)
+
+
+def local_port(bootstrap: str) -> int | None:
+    """The port of the first bootstrap address when it names this machine, else None."""
+    first = bootstrap.split(",")[0].strip()
+    host, _, port = first.rpartition(":")
+    if host in LOCAL_HOSTS and port.isdigit():
+        return int(port)
+    return None
+
+
+def _port(ctx: click.Context, port: int | None) -> int:
+    """--port, else the local BLUELIGHT_BOOTSTRAP's, else 9092."""
+    if port is not None:
+        return port
+    return local_port(settings_of(ctx).bootstrap) or DEFAULT_PORT
 
 
 def _say(message: str) -> None:
@@ -56,9 +76,10 @@ def kafka() -> None:
     help="Also write the admin's BLUELIGHT_* settings to this file (mode 0600).",
 )
 @click.pass_context
-def up(ctx: click.Context, port: int, secure: bool, nodes: str, env_out: Path | None) -> None:
+def up(ctx: click.Context, port: int | None, secure: bool, nodes: str, env_out: Path | None) -> None:
     """Start the broker (formatting its storage on first use); a no-op if it already runs."""
     settings = settings_of(ctx)
+    port = _port(ctx, port)
     try:
         info = broker.ensure_up(settings, port, secure=secure, nodes=int(nodes), progress=_say)
     except DeployError as exc:
@@ -102,9 +123,10 @@ def up(ctx: click.Context, port: int, secure: bool, nodes: str, env_out: Path | 
     "--wipe", is_flag=True, help="Also delete its data, configs and passwords (the next `up` formats afresh)."
 )
 @click.pass_context
-def down(ctx: click.Context, port: int, wipe: bool) -> None:
+def down(ctx: click.Context, port: int | None, wipe: bool) -> None:
     """Stop the broker on --port: SIGTERM (controlled shutdown), then SIGKILL after 30 s."""
     settings = settings_of(ctx)
+    port = _port(ctx, port)
     try:
         stopped = broker.stop(settings, port, wipe=wipe, progress=_say)
     except DeployError as exc:
@@ -124,9 +146,10 @@ def down(ctx: click.Context, port: int, wipe: bool) -> None:
 @kafka.command()
 @_port_option
 @click.pass_context
-def status(ctx: click.Context, port: int) -> None:
+def status(ctx: click.Context, port: int | None) -> None:
     """Say what runs where; exit 1 unless every node on --port runs and answers clients."""
     settings = settings_of(ctx)
+    port = _port(ctx, port)
     try:
         report = broker.status(settings, port)
     except DeployError as exc:

@@ -13,13 +13,14 @@ cached (never at import time).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import yaml
 
@@ -237,6 +238,30 @@ def _map_local(ref: Reference, code: str, member: str | None) -> CategoryMatch:
         )
     why = f"no rule in {member} map v{local.version} matches LOCAL code {key} → unclassified"
     return _unclassified(ref, why)
+
+
+def local_map_from(
+    member: str, version: int, codes: Mapping[str, str], prefixes: Mapping[str, str], reference: Reference
+) -> LocalMap:
+    """A member's LOCAL map given as plain code -> category id; ValueError for an unknown category.
+
+    This is the partner's own map, shipped with its mapping or published to the reference topic.
+    """
+    sections: list[dict[str, Rule]] = []
+    for section, entries in (("codes", codes), ("prefixes", prefixes)):
+        rules: dict[str, Rule] = {}
+        for code, category in entries.items():
+            if category not in reference.categories:
+                raise ValueError(f"{member} map {section}[{code!r}]: unknown national category {category!r}")
+            key = local_code(code)
+            rules[key] = Rule(key=key, category=category, label=f"{member}'s own map")
+        sections.append(rules)
+    return LocalMap(member=member, version=version, codes=sections[0], prefixes=sections[1])
+
+
+def with_local_map(reference: Reference, local: LocalMap) -> Reference:
+    """The reference data with ``local`` as its member's map (replacing the hub's file, if any)."""
+    return replace(reference, local={**reference.local, local.member: local})
 
 
 def _longest_prefix(rules: Mapping[str, Rule], code: str) -> Rule | None:
@@ -464,3 +489,65 @@ def _local_map(file: Path, categories: Mapping[str, Category]) -> LocalMap:
     if not sections["codes"] and not sections["prefixes"]:
         raise ReferenceDataError(f"{file}: a local map needs `codes` or `prefixes`")
     return LocalMap(member=file.stem, version=version, codes=sections["codes"], prefixes=sections["prefixes"])
+
+
+# --- partners' own maps, published while the hub runs ----------------------------------------------
+
+
+def encode_partner_map(
+    member: str, version: int, codes: Mapping[str, str], prefixes: Mapping[str, str]
+) -> bytes:
+    """The record value of a partner's map on the reference topic (key: the member id)."""
+    body = {"member": member, "version": version, "codes": dict(codes), "prefixes": dict(prefixes)}
+    return json.dumps(body, sort_keys=True).encode()
+
+
+def decode_partner_map(value: bytes, reference: Reference) -> LocalMap:
+    """A map read back from the reference topic; ValueError saying what is wrong with it."""
+    try:
+        body = json.loads(value)
+        member, version = check_member_id(str(body["member"])), int(body["version"])
+        codes, prefixes = dict(body.get("codes") or {}), dict(body.get("prefixes") or {})
+    except (ValueError, KeyError, TypeError, NamingError) as exc:
+        raise ValueError(f"not a partner category map ({type(exc).__name__}: {exc})") from None
+    return local_map_from(member, version, codes, prefixes, reference)
+
+
+class PartnerMaps:
+    """LOCAL codes of partners that published their own map; everything else to ``fallback``.
+
+    Ingest feeds it the reference topic's records (:meth:`update`) and categorises through it,
+    so a map published while the worker runs classifies the next event without a restart. The
+    partner owns its codes, so its published map replaces the hub-side file of that member; a
+    later publication replaces it only with a higher version (a replayed old one changes nothing).
+    """
+
+    def __init__(self, fallback: Callable[[str, str, str | None], Any]) -> None:
+        self._fallback = fallback
+        self._reference = load_reference()
+        self._maps: dict[str, LocalMap] = {}
+        self._cache: dict[tuple[str, str], CategoryMatch] = {}
+
+    def update(self, local: LocalMap) -> bool:
+        """Put ``local`` in force if it is newer; whether it was."""
+        current = self._maps.get(local.member)
+        if current is not None and current.version >= local.version:
+            return False
+        self._maps[local.member] = local
+        self._reference = with_local_map(self._reference, local)
+        self._cache.clear()
+        return True
+
+    @property
+    def reference(self) -> Reference:
+        """The reference data with every published map in force."""
+        return self._reference
+
+    def __call__(self, scheme: str, code: str, member: str | None) -> CategoryMatch:
+        """Where a classification lands now."""
+        if member is None or member not in self._maps or scheme_name(scheme) != "LOCAL":
+            return cast(CategoryMatch, self._fallback(scheme, code, member))
+        key = (member, code)
+        if key not in self._cache:
+            self._cache[key] = map_classification("LOCAL", code, member, reference=self._reference)
+        return self._cache[key]

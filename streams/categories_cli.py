@@ -1,7 +1,8 @@
 """``bluelight categories``: ask the reference data where a code lands, and why.
 
 No broker, no worker: the answers come straight from the reference files in
-streams/reference/ (or ``--reference DIR``, to try a change before shipping it).
+streams/reference/ (or ``--reference DIR``, to try a change before shipping it). Only
+``publish`` talks to the cluster: it sends a partner's own map to the reference topic.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 
-from streams.categories import SCHEMES, Reference, ReferenceDataError, load_reference, map_classification
+from bluelight.settings import KafkaConnection
+from streams.categories import (
+    SCHEMES,
+    Reference,
+    ReferenceDataError,
+    encode_partner_map,
+    load_reference,
+    local_map_from,
+    map_classification,
+)
+from topologies.naming import NamingError, check_member_id, ref_topic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,19 +50,20 @@ def _load(reference_dir: Path | None) -> Reference:
         raise click.ClickException(f"reference data is not valid: {exc}") from None
 
 
-@click.group("categories")
+CATEGORIES_EXAMPLES = """\b
+Examples:
+  bluelight categories map CPV 35815100-1
+  bluelight categories map LOCAL MG-FLEET --member kent-police
+  bluelight categories list --json"""
+
+
+@click.group("categories", epilog=CATEGORIES_EXAMPLES)
 def categories() -> None:
-    r"""The national category taxonomy and how classification codes map into it.
+    """The national category taxonomy and how classification codes map into it.
 
     Every order line and contract lands in one national category: CPV, UNSPSC and ECLASS
     codes by the longest matching prefix in the national maps, LOCAL codes through the
     member's own map. A code that matches nothing lands in `unclassified`.
-
-    \b
-    Examples:
-      bluelight categories map CPV 35815100-1
-      bluelight categories map LOCAL MG-FLEET --member kent-police
-      bluelight categories list --json
     """
 
 
@@ -138,3 +151,89 @@ def check_command(reference_dir: Path | None) -> None:
         click.echo(
             f"  LOCAL {member} v{local.version}: {len(local.codes)} codes, {len(local.prefixes)} prefixes"
         )
+
+
+PUBLISH_EXAMPLES = """\b
+Examples:
+  bluelight categories publish --member surrey-police surrey-mapping.yaml
+  bluelight --env-file admin.secret.env categories publish --member surrey-police map.yaml"""
+
+
+@categories.command(
+    "publish", short_help="Send a partner's own code map to the hub.", epilog=PUBLISH_EXAMPLES
+)
+@click.option("--member", required=True, help="The member whose LOCAL codes the map classifies.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def publish_command(ctx: click.Context, member: str, file: Path) -> None:
+    """Publish MEMBER's LOCAL code -> national category map to the hub's reference topic.
+
+    FILE is the member's CSV mapping (its `categories:` section) or a file holding only that
+    section ({version, codes, prefixes}). The running worker puts it in force for the next
+    events without a restart; a later publication needs a higher version. On a secured
+    cluster the hub's admin runs it (members may not write reference data).
+    """
+    import asyncio
+
+    from bluelight.cli import settings_of
+
+    section = _map_section(file)
+    try:
+        check_member_id(member)
+        local = local_map_from(
+            member,
+            int(section.get("version", 1)),
+            section.get("codes") or {},
+            section.get("prefixes") or {},
+            load_reference(),
+        )
+    except (ValueError, NamingError) as exc:
+        raise click.UsageError(f"{file}: {exc}") from None
+    codes, prefixes = section.get("codes") or {}, section.get("prefixes") or {}
+    value = encode_partner_map(member, local.version, codes, prefixes)
+    settings = settings_of(ctx)
+    asyncio.run(_send_map(settings.kafka, member, value))
+    click.echo(
+        f"published {member}'s map v{local.version} ({len(local.codes)} codes, {len(local.prefixes)} "
+        f"prefixes) to {ref_topic('categories')}; the worker applies it to the next events"
+    )
+
+
+def _map_section(file: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise click.UsageError(f"{file}: cannot read: {exc}") from None
+    if not isinstance(raw, dict):
+        raise click.UsageError(f"{file}: expected a YAML mapping")
+    section = raw.get("categories", raw if ("codes" in raw or "prefixes" in raw) else None)
+    if not isinstance(section, dict):
+        raise click.UsageError(
+            f"{file}: no `categories:` section; the shape: "
+            'categories: {version: 1, codes: {"542320": estates-fm}, prefixes: {"5420": estates-fm}}'
+        )
+    return section
+
+
+async def _send_map(kafka: KafkaConnection, member: str, value: bytes) -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaError
+
+    from topologies.admin import connect
+
+    topic = ref_topic("categories")
+    try:
+        async with connect(kafka) as admin:  # metadata without auto-create
+            if topic not in await admin.topics([topic], configs=False):
+                raise click.ClickException(f"{topic} does not exist: run `bluelight topology apply` first")
+        producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka.to_aiokafka_kwargs())
+        await producer.start()
+        try:
+            await (await producer.send(topic, value=value, key=member.encode()))
+        finally:
+            await producer.stop()
+    except KafkaError as exc:
+        raise click.ClickException(
+            f"could not publish to {topic}: {type(exc).__name__}: {exc} (on a secured cluster, "
+            "run it as the hub's admin: `bluelight --env-file admin.secret.env categories publish ...`)"
+        ) from exc

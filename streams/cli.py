@@ -69,10 +69,11 @@ def worker(ctx: click.Context, loglevel: str) -> None:
 
     import faust
 
-    from streams import heap
+    from streams import heap, quiet
     from streams.app import build_hub
     from streams.faust_fixes import make_datadir, without_spinner
 
+    quiet.install()
     make_datadir(settings.state_dir / "worker")
     hub = build_hub(settings, partitions=partitions)
     pauses = hub.metrics.gc_pause

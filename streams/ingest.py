@@ -24,18 +24,27 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
 
 from bluelight.settings import HubSettings
 from schemas.validate import Rejection
 from streams import canonical, producers
 from streams.canonical import RejectedRecord, SourceRef
+from streams.categories import PartnerMaps, decode_partner_map
 from streams.derive import Categorise, Normalise
 from streams.dlq import dead_letter
 from streams.health import PROBE_EVERY_S, PROBE_TIMEOUT_S, BrokerContact
+from streams.members import Members, topology_members
 from streams.metrics import HubMetrics
 from streams.route import NotAMemberTopic, Routed, route
-from topologies.naming import INGEST_GROUP, MEMBER_TOPIC_PATTERN, dlq_topic, hub_topic, parse_member_topic
+from topologies.naming import (
+    INGEST_GROUP,
+    MEMBER_TOPIC_PATTERN,
+    dlq_topic,
+    hub_topic,
+    parse_member_topic,
+    ref_topic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,8 @@ RETRY_BACKOFF_S = 2.0
 LAG_EVERY_S = 2.0
 COMMIT_EVERY_S = 0.5
 CANONICAL_BATCH_BYTES = 256 * 1024  # well under the broker's 1 MiB message.max.bytes
+MAPS_TOPIC = ref_topic("categories")
+MAPS_CHECK_S = 5.0  # how often to look for the reference topic until it exists
 
 
 class Ingest:
@@ -60,12 +71,15 @@ class Ingest:
     ) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.categorise = categorise
+        self.partner_maps = PartnerMaps(categorise)  # partners' own maps, read from the ref topic
+        self.categorise: Categorise = self.partner_maps
         self.normalise = normalise
         self.canonical_topic = hub_topic("canonical")
         self._lock = asyncio.Lock()  # held while a batch is in flight; rebalances wait for it
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
+        self._maps: AIOKafkaConsumer | None = None  # the reference topic of category maps, no group
+        self._maps_checked = 0.0
         self._producer: AIOKafkaProducer | None = None
         self._last_lag = 0.0
         self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
@@ -73,6 +87,8 @@ class Ingest:
         self.records_done = 0
         self.contact = BrokerContact()  # read by /health and the broker gauges (streams/health.py)
         self._prober: asyncio.Task[None] | None = None
+        topology = settings.topology_dir
+        self.members = Members(lambda: topology_members(topology)) if settings.members_only else None
 
     async def start(self) -> None:
         """Connect the producer and the pattern-subscribed consumer."""
@@ -94,6 +110,10 @@ class Ingest:
         self.contact.ok(time.monotonic())  # both clients reached the broker
         # its own task: the probe must go on while the loop waits on a broker that is gone
         self._prober = asyncio.create_task(self._probe_every(PROBE_EVERY_S))
+        self._maps = AIOKafkaConsumer(
+            enable_auto_commit=False, auto_offset_reset="earliest", client_id="bluelight-ingest-maps", **kafka
+        )
+        await self._maps.start()
         log.info("ingest: reading every topic matching %s as group %s", MEMBER_TOPIC_PATTERN, INGEST_GROUP)
 
     async def run(self) -> None:
@@ -106,6 +126,7 @@ class Ingest:
                     await self._handle(batches)
                 if not batches or time.monotonic() - self._last_commit >= COMMIT_EVERY_S:
                     await self._commit()
+            await self._read_maps()
             await self._report_lag()
 
     def stop(self) -> None:
@@ -116,6 +137,8 @@ class Ingest:
         """Commit what was written, then disconnect (after :meth:`run` returned)."""
         if self._prober is not None:
             self._prober.cancel()
+        if self._maps is not None:
+            await self._maps.stop()
         if self._consumer is not None:
             await self.settle()
             await self._consumer.stop()
@@ -130,6 +153,46 @@ class Ingest:
         """
         async with self._lock:
             await self._commit()
+
+    async def _read_maps(self) -> None:
+        """Put in force any partner map published to the reference topic since the last look.
+
+        The topic is compacted and keyed by member, and read from its start on every worker
+        start, so the maps in force survive restarts. Nothing is committed: no group.
+        """
+        maps = self._maps
+        if maps is None or self._stopping.is_set():  # close() may stop it while run() winds down
+            return
+        if not maps.assignment():
+            if time.monotonic() - self._maps_checked < MAPS_CHECK_S:
+                return
+            self._maps_checked = time.monotonic()
+            try:
+                await maps._client.force_metadata_update()  # noqa: SLF001 - metadata of every topic, no auto-create
+            except KafkaError:
+                return
+            parts = maps.partitions_for_topic(MAPS_TOPIC)
+            if not parts:
+                return
+            maps.assign([TopicPartition(MAPS_TOPIC, p) for p in sorted(parts)])
+        try:
+            batches = await maps.getmany(timeout_ms=0)
+        except ConsumerStoppedError:
+            return
+        for records in batches.values():
+            for rec in records:
+                self._apply_map(rec)
+
+    def _apply_map(self, rec: ConsumerRecord[Any, Any]) -> None:
+        try:
+            local = decode_partner_map(rec.value or b"", self.partner_maps.reference)
+        except ValueError as exc:
+            log.warning("categories: %s[%d] offset=%d ignored: %s", *_where(rec), exc)
+            self.metrics.faults.labels("categories").inc()
+            return
+        if self.partner_maps.update(local):
+            rules = len(local.codes) + len(local.prefixes)
+            log.info("categories: %s's own map v%d in force (%d rules)", local.member, local.version, rules)
 
     # -- one batch -----------------------------------------------------------------------
 
@@ -217,6 +280,17 @@ class Ingest:
 
     def _route(self, rec: ConsumerRecord[Any, Any]) -> Routed | None:
         source = SourceRef(rec.topic, rec.partition, rec.offset)
+        owner = parse_member_topic(rec.topic)
+        if self.members is not None and owner is not None and not self.members.admits(owner.member):
+            self.metrics.outsiders.labels(owner.member).inc()
+            if self.members.should_log(owner.member):
+                log.warning(
+                    "ingest: %s is not a member of the topology; ignoring its records on %s "
+                    "(plug it in with `bluelight members add`; see docs/topology.md)",
+                    owner.member,
+                    rec.topic,
+                )
+            return None
         try:
             return route(source, rec.key, rec.value, self.categorise, self.normalise)
         except NotAMemberTopic:

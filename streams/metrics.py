@@ -36,6 +36,7 @@ class HubMetrics:
     view_records: Counter
     faults: Counter
     refused: Counter
+    outsiders: Counter
     gc_pause: Histogram
     gc_frozen: Gauge
     backfilled: Counter
@@ -128,6 +129,12 @@ class HubMetrics:
                 "bluelight_canonical_refused_total",
                 "Canonical records delivered out of order by faust and left to be read again (verdict).",
                 ["verdict"],
+                registry=registry,
+            ),
+            outsiders=Counter(
+                "bluelight_outsider_records_total",
+                "Records ignored on the input topics of a member that is not in the topology.",
+                ["member"],
                 registry=registry,
             ),
             gc_pause=Histogram(

@@ -21,6 +21,10 @@ from deploy.broker import BrokerInfo
 from deploy.errors import DeployError
 from tests import ports
 
+# Most worker tests publish as throwaway members (``t-1a2b3c4d``) that no topology lists; the
+# worker's membership gate (streams/members.py) is tested on its own, with it set to true.
+os.environ.setdefault("BLUELIGHT_MEMBERS_ONLY", "false")
+
 PLAINTEXT_PORT = ports.PLAINTEXT
 SECURE_PORT = ports.SECURE
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +51,30 @@ def _dir_option(f: Any) -> Any:
         type=click.Path(file_okay=False, path_type=Path),
         help="Topology directory (hub.yaml, members.yaml) [env BLUELIGHT_TOPOLOGY_DIR; the shipped one].",
     )(f)
+
+
+def _remember_dir(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_DIR_KEY] = value  # meta is shared by the whole command line
+
+
+def _sub_dir_option(f: Any) -> Any:
+    """``--dir`` on a subcommand too: `members list --dir D` and `members --dir D list` agree."""
+    return click.option(
+        "--dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember_dir,
+        help="Topology directory (hub.yaml, members.yaml) [env BLUELIGHT_TOPOLOGY_DIR; the shipped one].",
+    )(f)
+
+
+def write_env_file(path: Path, env: dict[str, str]) -> None:
+    """KEY=VALUE lines readable by the owner only (0600 from creation: never world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_TRUNC
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.writelines(f"{k}={v}\n" for k, v in env.items())
 
 
 def _settings(ctx: click.Context) -> HubSettings:
@@ -165,9 +190,29 @@ Examples:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Apply this reviewed plan file, and only if planning again gives the same actions.",
 )
+@click.option(
+    "--env-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where each new user's settings file goes (<user>.env, mode 0600) "
+    "[default: <state-dir>/credentials].",
+)
+@click.option(
+    "--show-passwords", is_flag=True, help="Also print new users' passwords (they land in scrollback)."
+)
+@_sub_dir_option
 @click.pass_context
-def apply_cmd(ctx: click.Context, allow_delete: bool, plan_file: Path | None) -> None:
-    """Make the cluster match the topology; a second run changes nothing."""
+def apply_cmd(
+    ctx: click.Context,
+    allow_delete: bool,
+    plan_file: Path | None,
+    env_dir: Path | None,
+    show_passwords: bool,
+) -> None:
+    """Make the cluster match the topology; a second run changes nothing.
+
+    A new user's password is written to its own settings file (mode 0600), never printed
+    unless --show-passwords: hand each partner its own file, and no one sees the others'.
+    """
     settings = _settings(ctx)
     if plan_file is None:
         planned, result = _run(ctx, apply_topology(settings, allow_delete=allow_delete))
@@ -198,11 +243,16 @@ def apply_cmd(ctx: click.Context, allow_delete: bool, plan_file: Path | None) ->
     click.echo(f"Applied to {settings.bootstrap}:")
     for line in planned.render():
         click.echo(f"  {line}")
-    if result.passwords:
-        click.echo("\nNew users (passwords shown once, store them now; "
-                   "`bluelight topology credentials USER` issues a new one):")  # fmt: skip
-        for user, password in sorted(result.passwords.items()):
-            click.echo(f"  {user}: {password}")
+    if not result.passwords:
+        return
+    directory = env_dir or settings.state_dir / "credentials"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    click.echo("\nNew users (a password is issued once; `topology credentials USER` issues another):")
+    for user, password in sorted(result.passwords.items()):
+        path = directory / f"{user}.env"
+        write_env_file(path, _env_lines(settings, user, password))
+        shown = f" password {password}" if show_passwords else ""
+        click.echo(f"  {user}: settings in {path} (mode 0600){shown}")
 
 
 @topology.command(
@@ -295,9 +345,7 @@ def credentials_cmd(ctx: click.Context, user: str, env_file: Path | None, as_jso
     password = _run(ctx, issue_credentials(settings, user))
     env = _env_lines(settings, user, password)
     if env_file is not None:
-        fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.writelines(f"{k}={v}\n" for k, v in env.items())
+        write_env_file(env_file, env)
         click.echo(f"wrote {env_file} (run e.g. `bluelight --env-file {env_file} worker`)")
     elif as_json:
         click.echo(json.dumps(env))
@@ -331,25 +379,53 @@ def _print_connection(c: MemberConnection) -> None:
     )
 
 
-@members.command("add")
+@members.command("add", epilog="""\b
+Examples:
+  bluelight --env-file admin.env members add surrey-police --name "Surrey Police" --sector police \\
+      --env-file surrey-police.env
+  bluelight --env-file surrey-police.env adapter csv --member surrey-police --config map.yaml spend.csv""")
 @click.argument("member_id")
 @click.option("--name", required=True, help="Display name, e.g. 'Kent Police'.")
 @click.option("--sector", required=True, type=click.Choice(SECTORS), help="police, fire or national.")
 @click.option("--contact", default="", help="Who to call about this feed (e.g. a team mailbox).")
 @click.option("--json", "as_json", is_flag=True, help="Print the connection settings as one JSON object.")
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the member's BLUELIGHT_* settings (its password included) here, mode 0600, instead of "
+    "printing the password; hand the file to the partner.",
+)
+@_sub_dir_option
 @click.pass_context
-def add_cmd(ctx: click.Context, member_id: str, name: str, sector: str, contact: str, as_json: bool) -> None:
+def add_cmd(  # noqa: PLR0913 - one parameter per option
+    ctx: click.Context,
+    member_id: str,
+    name: str,
+    sector: str,
+    contact: str,
+    as_json: bool,
+    env_file: Path | None,
+) -> None:
     """Add a member: topics, ACLs and (secured cluster) SCRAM credentials; the running hub picks it up."""
     try:
         naming.check_member_id(member_id)
     except naming.NamingError as exc:
         raise click.BadParameter(str(exc), param_hint="MEMBER_ID") from exc
     member = Member(id=member_id, name=name, sector=sector, contact=contact)  # type: ignore[arg-type]
-    connection = _run(ctx, add_member(_settings(ctx), member))
+    settings = _settings(ctx)
+    connection = _run(ctx, add_member(settings, member))
+    if env_file is not None:
+        env = _env_lines(settings, connection.username, connection.password) if connection.username else {
+            "BLUELIGHT_BOOTSTRAP": settings.bootstrap
+        }  # fmt: skip
+        write_env_file(env_file, env)
+        connection = replace(connection, password="(in " + str(env_file) + ")" if connection.username else "")
     if as_json:
         click.echo(json.dumps(connection.as_dict()))
     else:
         _print_connection(connection)
+    if env_file is not None:
+        click.echo(f"wrote {env_file} (mode 0600): `bluelight --env-file {env_file} adapter ...` publishes")
 
 
 @members.command(
@@ -400,6 +476,7 @@ def _print_revoked(member_id: str, revoked: Plan, what: str) -> None:
 
 @members.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array.")
+@_sub_dir_option
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the members the topology declares."""

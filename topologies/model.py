@@ -181,8 +181,12 @@ MEMBERS_HEADER = """\
 
 def dump_members(members: list[Member]) -> str:
     """The text of members.yaml for ``members`` (stable order and layout, so diffs stay small)."""
-    # status is written only when it is not the default, so an active member's entry is unchanged
-    rows = [{k: v for k, v in m.model_dump().items() if k != "status" or v != "active"} for m in members]
+    # status is written only when it is not the default, so an active member's entry is unchanged;
+    # an empty contact is left out rather than written as `contact: ''`
+    def kept(k: str, v: object) -> bool:
+        return not (k == "status" and v == "active") and not (k == "contact" and not v)
+
+    rows = [{k: v for k, v in m.model_dump().items() if kept(k, v)} for m in members]
     body = yaml.safe_dump({"members": rows}, sort_keys=False, allow_unicode=True, width=100)
     return MEMBERS_HEADER + body
 

@@ -6,6 +6,8 @@ unknown key is an error, so a typo in a mapping fails loudly instead of being ig
 
 from __future__ import annotations
 
+import textwrap
+import typing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +56,35 @@ class Redaction(BaseModel):
     action: Literal["keep", "reject"] = "keep"
 
 
+class LocalCategories(BaseModel):
+    """The partner's own map of its LOCAL codes to national category ids, shipped with its mapping.
+
+    The same rules as a hub-side map (streams/reference/local/<member>.yaml): ``codes`` match
+    a whole code, ``prefixes`` the start of one (longest wins); case and surrounding spaces
+    are ignored. ``bluelight categories publish`` sends it to the hub.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(default=1, ge=1, description="Bump on every change: the hub keeps the newest.")
+    codes: dict[str, str] = Field(default_factory=dict, description="Whole LOCAL code -> category id.")
+    prefixes: dict[str, str] = Field(default_factory=dict, description="Code prefix -> category id.")
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> LocalCategories:
+        from streams.categories import load_reference
+
+        known = load_reference().categories
+        for section, entries in (("codes", self.codes), ("prefixes", self.prefixes)):
+            for code, category in entries.items():
+                if category not in known:
+                    raise ValueError(
+                        f"{section}[{code!r}]: unknown national category {category!r}; "
+                        f"known: {', '.join(known)} (`bluelight categories list`)"
+                    )
+        return self
+
+
 class CsvConfig(BaseModel):
     """One member's mapping of its spend CSV onto purchase-order events."""
 
@@ -86,6 +117,9 @@ class CsvConfig(BaseModel):
         description="Supplier ids the ERP reuses for one-off payees; the name then tells them apart.",
     )
     header_search_rows: int = 20
+    categories: LocalCategories | None = Field(
+        default=None, description="Your LOCAL code -> national category map (docs/categories.md)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CsvConfig:
@@ -134,10 +168,45 @@ def load_config(raw: dict[str, Any] | None, *, origin: str = "CSV mapping") -> C
     try:
         return CsvConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{origin}: {problems}") from exc
+        problems = "\n".join(f"  - {_problem(err)}" for err in exc.errors(include_url=False))
+        raise ConfigError(f"{origin}:\n{problems}") from exc
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "classification": Classification,
+    "redaction": Redaction,
+    "categories": LocalCategories,
+}
+_SHAPE: dict[str, str] = {
+    "columns": "columns:\n  amount: [Amount, \"Amount £\"]   # field: [the headers your file may use]",
+    "id_scope": "id_scope: [supplier, date]",
+    "description": "description: [expense_type, expense_area]",
+    "footer_patterns": 'footer_patterns: ["total", "grand total"]',
+    "one_off_supplier_ids": 'one_off_supplier_ids: ["15050001"]',
+    "classification": "classification:\n  code: expense_type\n  cpv: cpv",
+    "redaction": "redaction:\n  patterns: [redacted]\n  action: keep",
+    "categories": 'categories:\n  version: 1\n  codes: {"542320": professional-services}',
+}
+
+
+def _problem(err: Any) -> str:
+    """One pydantic error as a person fixing the YAML needs it: the key, the known keys, the shape."""
+    loc = [str(part) for part in err["loc"] if part != "[key]"]
+    where = ".".join(loc) or "(top)"
+    top = loc[0] if loc else ""
+    shape = f"\n    the right shape:\n{textwrap.indent(_SHAPE[top], ' ' * 6)}" if top in _SHAPE else ""
+    if err["type"] == "extra_forbidden":
+        model = _SECTIONS.get(top) if len(loc) > 1 else CsvConfig
+        known = ", ".join(model.model_fields) if model else ""
+        return f"unknown key {loc[-1]!r} at {where}; known keys: {known}{shape}"
+    if top in ("columns", "id_scope", "description") and err["type"] == "literal_error":
+        fields = ", ".join(typing.get_args(CsvField))
+        return f"{where}: unknown field {err['input']!r}; known fields: {fields}{shape}"
+    if err["type"] == "missing":
+        return f"{where}: missing (required){shape}"
+    if err["type"] == "value_error":  # our own checks: the message names the key already
+        return str(err["msg"]).removeprefix("Value error, ") + shape
+    return f"{where}: {err['msg']} (got {err.get('input')!r}){shape}"
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -7,7 +7,8 @@ The reading, in the order it happens:
    matching each field's aliases with case, spaces and punctuation ignored;
 3. read each row: blank rows and ``Total`` footers are skipped and counted; a row that
    cannot be read becomes a row error naming its line and column;
-4. group rows into transactions: rows sharing a transaction number (qualified by the
+4. group rows into transactions (on disk, :mod:`adapters.csv.spill`, so a file of any size
+   reads in bounded memory): rows sharing a transaction number (qualified by the
    configured ``id_scope``) are the lines of one order, because spend files split one
    payment across cost lines; a row without a number is its own order, keyed by a hash
    of its content;
@@ -18,29 +19,32 @@ The reading, in the order it happens:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import heapq
 import io
+import itertools
+import math
 import re
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from adapters.base import Mapped, Outcome, RowError, Skipped
+from adapters.base import ConfigMismatch, Mapped, Outcome, RowError, Skipped
 from adapters.csv.config import REQUIRED_FIELDS, CsvConfig, CsvField
 from adapters.csv.parse import clean_text, header_key, parse_amount, parse_date
+from adapters.csv.spill import Spill
 
 PENNY = Decimal("0.01")
 REDACTED = "REDACTED"
 
 
-@dataclass(frozen=True)
-class SpendRow:
-    """One readable data row, in canonical terms."""
+class SpendRow(NamedTuple):
+    """One readable data row, in canonical terms (a tuple: it is spilled to disk and back)."""
 
     line: int
     values: dict[CsvField, str]
@@ -51,7 +55,7 @@ class SpendRow:
     scheme: str
     code: str
     description: str
-    raw: str
+    cells: list[str]
 
 
 @dataclass(frozen=True)
@@ -62,63 +66,158 @@ class Header:
     width: int
     index: dict[CsvField, int]
     names: dict[CsvField, str]  # the header text as the file spells it, for error messages
+    found: tuple[str, ...] = ()  # the file's own header cells, for error messages
 
 
 def decode(data: bytes, encoding: str) -> str:
     """The file's text: UTF-8 (a BOM is fine), else Windows-1252, else Latin-1."""
+    return data.decode(sniff_encoding([data], encoding))
+
+
+def sniff_encoding(chunks: Iterable[bytes], encoding: str) -> str:
+    """The codec the whole file decodes with: UTF-8 (BOM allowed), else Windows-1252, else Latin-1.
+
+    Reads ``chunks`` once with incremental decoders, so a large file is never held whole.
+    """
     if encoding != "auto":
-        return data.decode(encoding)
-    for codec in ("utf-8-sig", "cp1252"):
+        codecs.lookup(encoding)  # LookupError for an unknown name, before any row is read
+        return encoding
+    decoders = {c: codecs.getincrementaldecoder(c)() for c in ("utf-8-sig", "cp1252")}
+    for chunk in chunks:
+        for codec, decoder in list(decoders.items()):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                del decoders[codec]
+        if not decoders:
+            return "latin-1"
+    for codec, decoder in list(decoders.items()):
         try:
-            return data.decode(codec)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+            del decoders[codec]
+    return next(iter(decoders), "latin-1")
+
+
+def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk
 
 
 def read_csv(path: Path, member: str, cfg: CsvConfig) -> Iterator[Outcome]:
-    """Every outcome of one CSV file, ordered by the line where each starts."""
+    """Every outcome of one CSV file, ordered by the line where each starts.
+
+    The file is streamed: rows go to a temporary SQLite file (:mod:`adapters.csv.spill`)
+    and come back grouped into transactions, so memory does not grow with the file.
+    """
     name = path.name
     try:
-        text = decode(path.read_bytes(), cfg.encoding)
-    except (OSError, UnicodeDecodeError, LookupError) as exc:
+        codec = sniff_encoding(_chunks(path), cfg.encoding)
+    except (OSError, LookupError) as exc:
         yield RowError(name, None, None, f"cannot read the file: {exc}")
         return
-    unreadable: list[tuple[int, Outcome]] = []
-    records = list(_records(name, text, cfg.delimiter, unreadable))
-    header_at = _find_header(records, cfg)
+    with Spill() as spill:
+        try:
+            with path.open(encoding=codec, newline="") as fh:
+                unreadable: list[tuple[int, Outcome]] = []
+                read = _read_into(spill, name, _records(name, fh, cfg.delimiter, unreadable), cfg)
+                for line, out in unreadable:
+                    spill.add_outcome(line, out)
+        except (OSError, UnicodeDecodeError) as exc:
+            yield RowError(name, None, None, f"cannot read the file: {exc}")
+            return
+        if isinstance(read, RowError):
+            yield read
+            return
+        above, header = read
+        for line in above:
+            yield Skipped(name, line, "above the header row")
+        yield from _merged(name, member, spill, header, cfg)
+
+
+def _read_into(
+    spill: Spill, name: str, records: Iterator[tuple[int, list[str]]], cfg: CsvConfig
+) -> tuple[list[int], Header] | RowError:
+    """Find the header, then spill every row below it; the lines above it and the header."""
+    head = list(itertools.islice(records, cfg.header_search_rows))
+    header_at = _find_header(head, cfg)
     if isinstance(header_at, RowError):
-        yield RowError(name, header_at.line, header_at.column, header_at.reason, header_at.raw)
-        return
+        return ConfigMismatch(name, header_at.line, header_at.column, header_at.reason, header_at.raw)
     pos, header = header_at
-    outcomes: list[tuple[int, Outcome]] = unreadable + [
-        (line, Skipped(name, line, "above the header row")) for line, _, _ in records[:pos]
-    ]
-    rows: list[SpendRow] = []
-    for line, cells, raw in records[pos + 1 :]:
-        read = _read_row(name, line, cells, raw, header, cfg)
-        if isinstance(read, SpendRow):
-            rows.append(read)
+    footer = _footer_re(cfg.footer_patterns)
+    for line, cells in itertools.chain(head[pos + 1 :], records):
+        row = _read_row(name, line, cells, header, cfg, footer)
+        if isinstance(row, SpendRow):
+            _spill_row(spill, row, cfg)
         else:
-            outcomes.append((line, read))
-    for group in _group(rows, cfg):
-        first = group.rows[0].line
+            spill.add_outcome(line, row)
+    return [line for line, _ in head[:pos]], header
+
+
+def _spill_row(spill: Spill, row: SpendRow, cfg: CsvConfig) -> None:
+    values = row.values
+    credit = row.net < 0 and bool(values.get("credit_reference") or values.get("transaction"))
+    txn = _txn_id(row, cfg)
+    content = None if txn is not None else _content_hash(row)
+    spill.add_row(
+        row.line,
+        credit=credit,
+        txn=txn,
+        content=content,
+        loose="\x1f".join(_loose_key(row, cfg)),
+        credit_loose="\x1f".join(_loose_key(row, cfg, credit=True)) if credit else None,
+        data=_flat(row),
+    )
+
+
+def _flat(row: SpendRow) -> tuple[Any, ...]:
+    """The row as plain str/int values: what pickles fastest (Decimal and date do not)."""
+    return (*row[:2], row.day.toordinal(), *row[3:5], str(row.net), *row[6:])
+
+
+def _unflat(flat: tuple[Any, ...]) -> SpendRow:
+    line, values, day, name, sid, net, scheme, code, description, cells = flat
+    day_, amount = date.fromordinal(day), Decimal(net)
+    return SpendRow(line, values, day_, name, sid, amount, scheme, code, description, cells)
+
+
+def _merged(name: str, member: str, spill: Spill, header: Header, cfg: CsvConfig) -> Iterator[Outcome]:
+    """Events and row errors of the groups, merged by line with the skipped and bad rows."""
+    groups, problems = spill.group()
+    outs = spill.outcomes()
+    pending: list[tuple[int, int, Outcome]] = []  # a heap: outcomes not yet due, by line
+    seq = itertools.count()
+    next_out = next(outs, None)
+
+    def due(before: float) -> Iterator[Outcome]:
+        nonlocal next_out
+        while next_out is not None and next_out[0] < before:
+            heapq.heappush(pending, (next_out[0], next(seq), next_out[1]))
+            next_out = next(outs, None)
+        while pending and pending[0][0] < before:
+            yield heapq.heappop(pending)[2]
+
+    for entity_id, flat in groups:
+        rows = [_unflat(r) for r in flat]
+        first = rows[0].line
+        yield from due(first)
+        group = Group(entity_id, rows, problems.get(entity_id))
         for out in _to_event(name, member, group, cfg):
-            outcomes.append((out.line if isinstance(out, RowError) and out.line else first, out))
-    outcomes.sort(key=lambda pair: pair[0])
-    for _, out in outcomes:
-        yield out
+            line = out.line if isinstance(out, RowError) and out.line else first
+            heapq.heappush(pending, (line, next(seq), out))
+    yield from due(math.inf)
 
 
 def _records(
-    name: str, text: str, delimiter: str, unreadable: list[tuple[int, Outcome]]
-) -> Iterator[tuple[int, list[str], str]]:
-    """(first line number, cells, raw text) per CSV record; quoted newlines kept in one record.
+    name: str, lines: Iterable[str], delimiter: str, unreadable: list[tuple[int, Outcome]]
+) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) per CSV record; quoted newlines kept in one record.
 
     A record the csv module refuses (e.g. a field over its 128 KiB limit) is added to
     ``unreadable`` as that line's error, and reading goes on with the next record.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     last = 0
     while True:
         try:
@@ -131,15 +230,20 @@ def _records(
             continue
         start = last + 1
         last = reader.line_num
-        buf = io.StringIO()
-        csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(cells)
-        yield start, cells, buf.getvalue()
+        yield start, cells
 
 
-def _find_header(records: list[tuple[int, list[str], str]], cfg: CsvConfig) -> tuple[int, Header] | RowError:
+def raw_text(cells: list[str], delimiter: str) -> str:
+    """A record as the file would write it, for the rejects file (made only for a reject)."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(cells)
+    return buf.getvalue()
+
+
+def _find_header(records: list[tuple[int, list[str]]], cfg: CsvConfig) -> tuple[int, Header] | RowError:
     aliases = cfg.alias_keys()
-    best: tuple[int, list[str]] | None = None
-    for pos, (line, cells, raw) in enumerate(records[: cfg.header_search_rows]):
+    best: tuple[int, list[str], list[str]] | None = None  # line, fields found, the row's cells
+    for pos, (line, cells) in enumerate(records[: cfg.header_search_rows]):
         index: dict[CsvField, int] = {}
         names: dict[CsvField, str] = {}
         for col, cell in enumerate(cells):
@@ -147,26 +251,37 @@ def _find_header(records: list[tuple[int, list[str], str]], cfg: CsvConfig) -> t
             if field is None:
                 continue
             if field in index:
-                return RowError(
+                return ConfigMismatch(
                     "",
                     line,
                     cell,
                     f"two columns read as {field}: {names[field]!r} and {clean_text(cell)!r}",
-                    raw,
+                    raw_text(cells, cfg.delimiter),
                 )
             index[field], names[field] = col, clean_text(cell)
         if all(f in index for f in REQUIRED_FIELDS):
-            return pos, Header(line, len(cells), index, names)
+            return pos, Header(line, len(cells), index, names, tuple(clean_text(c) for c in cells))
         if index and (best is None or len(index) > len(best[1])):
-            best = (line, list(index))
-    expected = "; ".join(f"{f}: {', '.join(repr(a) for a in cfg.columns[f])}" for f in REQUIRED_FIELDS)
-    seen = f" (best candidate, line {best[0]}, had only {', '.join(best[1])})" if best else ""
-    return RowError(
+            best = (line, list(index), cells)
+    if best is None:  # nothing looked like a header: show the first row that has anything in it
+        first = next(((line, cells) for line, cells in records if any(c.strip() for c in cells)), None)
+        best = (first[0], [], first[1]) if first else None
+    missing = [f for f in REQUIRED_FIELDS if best is None or f not in best[1]]
+    accepted = "; ".join(f"{f}: {', '.join(repr(a) for a in cfg.columns[f])}" for f in missing)
+    own = (
+        f"; the file's own headers (line {best[0]}) are "
+        + ", ".join(repr(clean_text(c)) for c in best[2] if c.strip())
+        if best
+        else "; the file has no rows"
+    )
+    fix = f"columns.{missing[0]}" if missing else "columns"
+    return ConfigMismatch(
         "",
         best[0] if best else None,
         None,
-        f"no header row in the first {cfg.header_search_rows} rows names the required columns{seen}; "
-        f"accepted headers are {expected}. Nothing in this file was read.",
+        f"no header row in the first {cfg.header_search_rows} rows names the required column(s) "
+        f"{', '.join(missing)} (the mapping accepts {accepted}){own}. Add the file's name for it to "
+        f"{fix} in the mapping. Nothing in this file was read.",
     )
 
 
@@ -181,7 +296,7 @@ def _footer_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _read_row(
-    name: str, line: int, cells: list[str], raw: str, header: Header, cfg: CsvConfig
+    name: str, line: int, cells: list[str], header: Header, cfg: CsvConfig, footer: re.Pattern[str]
 ) -> SpendRow | RowError | Skipped:
     if not any(c.strip() for c in cells):
         return Skipped(name, line, "blank row")
@@ -191,17 +306,18 @@ def _read_row(
             line,
             None,
             f"row has {len(cells)} cells, the header {header.width}: an unquoted comma?",
-            raw,
+            raw_text(cells, cfg.delimiter),
         )
     values: dict[CsvField, str] = {
         f: clean_text(cells[i]) if i < len(cells) else "" for f, i in header.index.items()
     }
     first = next((clean_text(c) for c in cells if c.strip()), "")
-    if _footer_re(cfg.footer_patterns).match(first) and not _is_date(values["date"], cfg):
+    if footer.match(first) and not _is_date(values["date"], cfg):
         return Skipped(name, line, f"footer line {first!r}")
 
     def err(field: CsvField | None, reason: str) -> RowError:
-        return RowError(name, line, header.names.get(field) if field else None, reason, raw)
+        column = header.names.get(field) if field else None
+        return RowError(name, line, column, reason, raw_text(cells, cfg.delimiter))
 
     try:
         day = parse_date(values["date"], cfg.dates)
@@ -246,7 +362,7 @@ def _read_row(
     if not code:
         return err(code_field, f"no classification: {header.names.get(code_field, code_field)} is empty")
     description = " / ".join(values[f] for f in cfg.description if values.get(f)) or code
-    return SpendRow(line, values, day, supplier, supplier_id, net, scheme, code, description, raw)
+    return SpendRow(line, values, day, supplier, supplier_id, net, scheme, code, description, cells)
 
 
 def _is_date(text: str, cfg: CsvConfig) -> bool:
@@ -277,41 +393,6 @@ class Group:
     problem: str | None = None  # why the transaction cannot be published, found while grouping
 
 
-def _group(rows: list[SpendRow], cfg: CsvConfig) -> list[Group]:
-    """Rows into transactions; credit notes join the transaction they reverse.
-
-    A credit note is usually booked days after the payment, so it is matched by its
-    transaction number - or the ``credit_reference`` column, where the file names the
-    transaction credited - and the ``id_scope`` values other than the date.
-    """
-    groups: dict[str, Group] = {}
-    seen: Counter[str] = Counter()
-    credits: list[SpendRow] = []
-    for row in rows:
-        if row.net < 0 and (row.values.get("credit_reference") or row.values.get("transaction")):
-            credits.append(row)
-            continue
-        key = _entity_id(row, cfg, seen)
-        groups.setdefault(key, Group(key, [])).rows.append(row)
-    by_loose: dict[tuple[str, ...], list[Group]] = {}
-    for group in groups.values():
-        for loose in {_loose_key(r, cfg) for r in group.rows}:
-            by_loose.setdefault(loose, []).append(group)
-    for row in credits:
-        matches = by_loose.get(_loose_key(row, cfg, credit=True), [])
-        if len(matches) == 1:
-            matches[0].rows.append(row)
-            matches[0].rows.sort(key=lambda r: r.line)
-            continue
-        key = _entity_id(row, cfg, seen)
-        group = groups.setdefault(key, Group(key, []))
-        group.rows.append(row)
-        if len(matches) > 1:
-            ids = ", ".join(g.entity_id for g in matches)
-            group.problem = f"credit note at line {row.line} matches more than one transaction ({ids})"
-    return sorted(groups.values(), key=lambda g: g.rows[0].line)
-
-
 def _loose_key(row: SpendRow, cfg: CsvConfig, *, credit: bool = False) -> tuple[str, ...]:
     """Transaction number and id_scope without the date; a credit's own reference wins."""
     number = (credit and row.values.get("credit_reference")) or row.values.get("transaction", "")
@@ -322,23 +403,25 @@ def _short_hash(parts: list[str]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:10]
 
 
-def _entity_id(row: SpendRow, cfg: CsvConfig, seen: Counter[str]) -> str:
-    """The transaction number (qualified by ``id_scope``), else a stable hash of the row.
-
-    Identical rows without a number are numbered (``-2``, ``-3``) so two equal payments stay
-    two orders instead of collapsing into one as duplicates.
-    """
+def _txn_id(row: SpendRow, cfg: CsvConfig) -> str | None:
+    """The transaction number qualified by ``id_scope``; None for a row without a number."""
     txn = row.values.get("transaction", "")
-    if txn:
-        if not cfg.id_scope:
-            return txn
-        scope = [_scope_value(row, f) for f in cfg.id_scope]
-        return f"{txn}-{_short_hash(scope)}"
-    content = _short_hash(
+    if not txn:
+        return None
+    if not cfg.id_scope:
+        return txn
+    return f"{txn}-{_short_hash([_scope_value(row, f) for f in cfg.id_scope])}"
+
+
+def _content_hash(row: SpendRow) -> str:
+    """The key of a row without a number: a hash of its content.
+
+    The spill numbers identical rows (``-2``, ``-3``) so two equal payments stay two orders
+    instead of collapsing into one as duplicates.
+    """
+    return _short_hash(
         [row.day.isoformat(), row.supplier_name.casefold(), f"{row.net:.4f}", row.code, row.description]
     )
-    seen[content] += 1
-    return f"row-{content}" + (f"-{seen[content]}" if seen[content] > 1 else "")
 
 
 def _scope_value(row: SpendRow, field: CsvField) -> str:
@@ -360,7 +443,7 @@ def _to_event(name: str, member: str, group: Group, cfg: CsvConfig) -> list[Outc
                 r.line,
                 None,
                 f"{reason} (transaction {group.entity_id}, lines {lines}); not published",
-                r.raw,
+                raw_text(r.cells, cfg.delimiter),
             )
             for r in rows
         ]
@@ -407,7 +490,7 @@ def _to_event(name: str, member: str, group: Group, cfg: CsvConfig) -> list[Outc
         "lines": [_line(r, amount, cfg, note) for r, amount, note in lines],
         "total_net": str(sum((_penny(a) for _, a, _ in lines), Decimal("0.00"))),
     }
-    return [Mapped("purchase-order", event, f"{name}:{first.line}")]
+    return [Mapped("purchase-order", event, f"{name}:{first.line}", rows=len(rows))]
 
 
 def _penny(amount: Decimal) -> Decimal:

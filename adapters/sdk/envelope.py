@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from topologies.naming import Family
@@ -18,17 +19,24 @@ from topologies.naming import Family
 EVENT_ID_NAMESPACE = uuid.UUID("6f1f7c2e-3b1a-5d8e-9a4c-0b7e2d4c9f10")
 
 
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
+
+
 def event_id_for(member: str, family: Family, entity_id: str, entity_version: object) -> str:
     """The deterministic event id: uuid5 of member/family/entity_id/entity_version.
 
-    Computed as uuid5 is (sha1 of namespace and UTF-8 name) but never raising: a lone
-    surrogate in a hostile ``entity_id`` is encoded as is, and the event is then refused by
-    validation with a reason, not by a crash here.
+    Computed as RFC 4122 defines uuid5 (SHA-1 of namespace and name, version and variant
+    bits set) without building UUID objects, since adapters derive one per event, and never
+    raising: a lone surrogate in a hostile ``entity_id`` is encoded as is, and the event is
+    then refused by validation with a reason, not by a crash here.
     """
     name = f"{member}/{family}/{entity_id}/{_version_text(entity_version)}"
-    data = EVENT_ID_NAMESPACE.bytes + name.encode("utf-8", "surrogatepass")
-    digest = hashlib.sha1(data, usedforsecurity=False).digest()  # noqa: S324 - uuid5 is sha1 by definition
-    return str(uuid.UUID(bytes=digest[:16], version=5))
+    data = _NAMESPACE_BYTES + name.encode("utf-8", "surrogatepass")
+    digest = bytearray(hashlib.sha1(data, usedforsecurity=False).digest()[:16])  # noqa: S324 - uuid5 is sha1
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _version_text(version: object) -> str:
@@ -48,6 +56,7 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+@lru_cache(maxsize=8)  # a run stamps thousands of events with the same few instants
 def iso_z(moment: datetime) -> str:
     """ISO-8601 with a Z, millisecond precision, as the JSON form writes timestamps."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

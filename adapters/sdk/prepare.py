@@ -27,17 +27,29 @@ def prepare(
     source_system: str | None = None,
     now: datetime | None = None,
 ) -> Event:
-    """The validated event as it will be sent (sharing policy applied), else a Rejection."""
+    """The validated event as it will be sent (sharing policy applied), else a Rejection.
+
+    Pydantic validates once per event: the policy is applied to the data first, so the
+    model built is the one sent. Only when that fails is the data checked without the
+    policy, to say whether the partner's data or the policy broke it.
+    """
     filled = complete_envelope(family, member, data, source_system=source_system, published_at=now)
-    event = validate_event(family, filled)
+    shared = filled
+    if policy is not None and not policy.is_empty():
+        try:
+            shared = policy.apply(family, filled)
+        except Exception:  # data too malformed for the policy to walk: the partner's data says why
+            validate_event(family, filled)
+            raise
+    try:
+        event = validate_event(family, shared)
+    except Rejection as exc:
+        if shared is filled:
+            raise
+        validate_event(family, filled)  # the partner's own data is wrong: that is the reason
+        raise Rejection(exc.kind, f"after the sharing policy: {exc.reason}", exc.field) from exc
     check_supported(event)
     check_tenant(event, member)
-    if policy is not None and not policy.is_empty():
-        shared = policy.apply(family, event.model_dump(mode="json"))
-        try:
-            event = validate_event(family, shared)
-        except Rejection as exc:  # a policy that breaks events is a bug in the policy rules, said so
-            raise Rejection(exc.kind, f"after the sharing policy: {exc.reason}", exc.field) from exc
     try:  # what validates must also encode; found here, before anything of a batch is sent
         encode_event(event)
     except EncodeError as exc:

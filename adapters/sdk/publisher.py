@@ -16,13 +16,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.metrics import AdapterMetrics, default_metrics
 from bluelight.settings import KafkaConnection
 from schemas.models import Event, family_of
 from schemas.serde import encode_event
-from topologies.naming import member_topic
+from topologies.naming import member_topic, parse_member_topic
 
 TOPIC_WAIT_SECONDS = 15.0
 
@@ -47,6 +48,17 @@ class Outgoing:
 
 class PublishError(RuntimeError):
     """The broker refused or did not acknowledge; what was not acknowledged was not published."""
+
+
+class RefusedError(PublishError):
+    """Running again will not help: the member is not plugged in, or this user may not write.
+
+    Commands exit 2 (a usage or configuration error) for it, not 3 ("run again").
+    """
+
+
+UNKNOWN_TOPIC = 3  # Kafka's UNKNOWN_TOPIC_OR_PARTITION
+TOPIC_AUTHORIZATION_FAILED = 29
 
 
 class Publisher:
@@ -75,6 +87,7 @@ class Publisher:
             **(producer_options or {}),
         )
         self._checked: dict[str, frozenset[int]] = {}
+        self._user = kafka.sasl_username
 
     async def __aenter__(self) -> Publisher:
         try:
@@ -92,6 +105,7 @@ class Publisher:
     async def partitions(self, topic: str) -> frozenset[int]:
         """The partitions of ``topic``, with a clear error when it does not exist."""
         if topic not in self._checked:
+            await self._check_topic(topic)
             try:
                 found = await asyncio.wait_for(self._producer.partitions_for(topic), TOPIC_WAIT_SECONDS)
             except (TimeoutError, KafkaError) as exc:
@@ -102,19 +116,50 @@ class Publisher:
             self._checked[topic] = frozenset(found)
         return self._checked[topic]
 
-    def encode(self, event: Event) -> Outgoing:
+    async def _check_topic(self, topic: str) -> None:
+        """RefusedError unless ``topic`` exists and this user may see it.
+
+        Asked with auto-creation off: the producer's own metadata request would let a dev
+        broker (auto.create.topics.enable) create the topic of a member never plugged in,
+        and publishing as that member would then succeed (docs/topology.md, "Who gets in").
+        """
+        client = self._producer.client
+        request = MetadataRequest([topic], allow_auto_topic_creation=False)
+        try:
+            asked = client.send(client.get_random_node(), request)
+            response = await asyncio.wait_for(asked, TOPIC_WAIT_SECONDS)
+        except (TimeoutError, KafkaError) as exc:
+            raise PublishError(f"cannot read the metadata of {topic}: {type(exc).__name__} {exc}") from exc
+        [found] = [t for t in response.to_object()["topics"] if t["topic"] == topic] or [{"error_code": 3}]
+        user = self._user or "this connection"
+        if found["error_code"] == TOPIC_AUTHORIZATION_FAILED:
+            raise RefusedError(
+                f"not authorised: {user} may not write to {topic}. Publish with the member's own "
+                "settings (--env-file <member>.env, written by `bluelight members add --env-file`)"
+            )
+        if found["error_code"] == UNKNOWN_TOPIC:
+            parsed = parse_member_topic(topic)
+            member = parsed.member if parsed is not None else topic
+            raise RefusedError(
+                f"{member} is not a member of this hub: topic {topic} does not exist (nothing was "
+                "created). Plug the member in first: `bluelight members add` or `bluelight topology apply`"
+            )
+        if found["error_code"]:
+            raise PublishError(f"topic {topic}: Kafka error {found['error_code']}")
+
+    def encode(self, event: Event, *, stamp: bool = True) -> Outgoing:
         """``event`` stamped ``published_at`` now and encoded, ready to send (EncodeError if not).
 
-        Encode every event of a request or file first, then send: an event that cannot be
+        ``stamp=False`` when the caller has just stamped it. Encode every event of a request or file first, then send: an event that cannot be
         encoded is then found before anything of the batch has left.
         """
-        stamped = event.model_copy(update={"published_at": utc_now()})
+        stamped = event.model_copy(update={"published_at": utc_now()}) if stamp else event
         return Outgoing(event, member_topic(event.member_id, family_of(event)), encode_event(stamped))
 
-    async def send(self, event: Event) -> asyncio.Future[Ack]:
-        """Queue ``event`` (stamped ``published_at`` now); the future resolves on the broker's ack."""
+    async def send(self, event: Event, *, stamp: bool = True) -> asyncio.Future[Ack]:
+        """Queue ``event``; the future resolves on the broker's ack."""
         await self.partitions(member_topic(event.member_id, family_of(event)))
-        return await self.send_encoded(self.encode(event))
+        return await self.send_encoded(self.encode(event, stamp=stamp))
 
     async def send_encoded(self, out: Outgoing) -> asyncio.Future[Ack]:
         """Queue an encoded event; the future resolves on the broker's ack."""

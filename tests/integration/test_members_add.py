@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from pydantic import SecretStr
 from topology_support import as_user, consume, make_topology, produce, uid
 
 from bluelight.cli import cli
-from bluelight.settings import KafkaConnection, load_settings
+from bluelight.settings import KafkaConnection, load_settings, read_env_file
 from deploy.broker import BrokerInfo
 from topologies import naming
 from topologies.admin import connect
@@ -20,6 +21,9 @@ from topologies.apply import add_members, ensure_member_topics
 from topologies.model import Member, load_topology
 
 pytestmark = pytest.mark.kafka
+ROOT = Path(__file__).parent.parent.parent
+GLA = ROOT / "tests" / "fixtures" / "csv" / "odileeds_gla_london_2013-P07.csv"
+GLA_CONFIG = ROOT / "adapters" / "csv" / "examples" / "gla-sap.yaml"
 FIELDS = {"member_id", "bootstrap_servers", "security_protocol", "sasl_mechanism", "username", "password"}
 
 
@@ -101,7 +105,13 @@ def test_add_on_an_unsecured_cluster(kafka_bootstrap: str, tmp_path: Path) -> No
         async with connect(KafkaConnection(bootstrap=kafka_bootstrap)) as admin:
             return set(await admin.topics([*naming.member_topics(member), naming.dlq_topic(member)]))
 
-    assert asyncio.run(topics()) == {*naming.member_topics(member), naming.dlq_topic(member)}
+    wanted = {*naming.member_topics(member), naming.dlq_topic(member)}
+    for _ in range(40):  # a new topic reaches the metadata a moment after CreateTopics returns
+        if (found := asyncio.run(topics())) == wanted:
+            break
+        time.sleep(0.25)
+    assert found == wanted
+    assert "contact" not in (directory / "members.yaml").read_text()  # none given: none written
 
 
 def test_bad_input_is_refused_before_anything_changes(tmp_path: Path) -> None:
@@ -151,3 +161,41 @@ def test_ensure_member_topics_creates_only_what_is_missing(kafka_bootstrap: str,
     expected = {*naming.member_topics(member), naming.dlq_topic(member)}
     assert set(asyncio.run(ensure_member_topics(settings, member))) == expected
     assert asyncio.run(ensure_member_topics(settings, member)) == []
+
+
+@pytest.mark.secure
+def test_add_writes_the_members_env_file_and_the_partner_publishes_with_it(
+    secure_kafka: BrokerInfo, tmp_path: Path
+) -> None:
+    directory = make_topology(tmp_path / "topology", [])
+    member = f"t-{uid()}-police"
+    env_file = tmp_path / f"{member}.env"
+    code, out = invoke(
+        secure_kafka.env, "members", "add", member, "--name", "Test Police", "--sector", "police",
+        "--env-file", str(env_file), "--dir", str(directory),
+    )  # fmt: skip
+    assert code == 0, out
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    written = read_env_file(env_file)
+    assert written["sasl_username"] == f"member-{member}" and written["bootstrap"] == secure_kafka.bootstrap
+    assert written["sasl_password"] not in out  # the password is in the file only
+    assert f"password:          (in {env_file})" in out
+
+    # the partner's command: the admin's settings are exported in this shell, the member's file wins
+    code, out = invoke(
+        secure_kafka.env, "--env-file", str(env_file), "--state-dir", str(tmp_path / "state"),
+        "adapter", "csv", "--member", member, "--config", str(GLA_CONFIG), str(GLA),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "317 events published" in out
+    assert "warning: BLUELIGHT_SASL_USERNAME" in out and f"Using {env_file}" in out
+    assert written["sasl_password"] not in out and secure_kafka.password not in out
+
+    # another member's topic with the same file: refused, naming who may not do what, exit 2
+    code, out = invoke(
+        secure_kafka.env, "--env-file", str(env_file), "--state-dir", str(tmp_path / "state2"),
+        "adapter", "csv", "--member", "kent-police", "--config", str(GLA_CONFIG), str(GLA),
+    )  # fmt: skip
+    assert code == 2, out
+    kent = naming.member_topic("kent-police", "purchase-order")
+    assert f"not authorised: member-{member} may not write to {kent}" in out

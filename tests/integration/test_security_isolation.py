@@ -208,3 +208,20 @@ def test_topology_dir_is_free_of_secrets(tenants: Tenants) -> None:
     assert tenants.settings.topology_dir is not None
     text = "".join(p.read_text() for p in Path(tenants.settings.topology_dir).glob("*.yaml"))
     assert not any(pw in text for pw in tenants.passwords.values())
+
+
+async def test_publishing_to_anothers_topic_says_who_may_not_do_what(tenants: Tenants) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from adapters.sdk.metrics import AdapterMetrics
+    from adapters.sdk.publisher import Publisher, RefusedError
+
+    user = member_user(tenants.a)
+    metrics = AdapterMetrics.create(CollectorRegistry())
+    async with Publisher(tenants.conn(user), "test", metrics=metrics) as pub:
+        assert await pub.partitions(naming.member_topic(tenants.a, "contract"))  # its own: fine
+        with pytest.raises(RefusedError) as err:
+            await pub.partitions(naming.member_topic(tenants.b, "contract"))
+    assert f"not authorised: {user} may not write to {naming.member_topic(tenants.b, 'contract')}" in str(
+        err.value
+    )

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from topology_support import as_user, make_topology, produce, uid
 
 from bluelight.cli import cli
+from bluelight.settings import read_env_file
 from deploy.broker import BrokerInfo
 from topologies import acl, naming
 from topologies.admin import connect
@@ -36,13 +37,20 @@ def test_apply_then_plan_shows_nothing(secure_kafka: BrokerInfo, tmp_path: Path)
     member = f"t-{uid()}"
     directory = make_topology(tmp_path, [Member(id=member, name="Test Police", sector="police")])
 
-    first = run_cli(secure_kafka, "topology", "--dir", str(directory), "apply")
+    creds = tmp_path / "credentials"
+    first = run_cli(secure_kafka, "topology", "--dir", str(directory), "apply", "--env-dir", str(creds))
     for topic in (*naming.member_topics(member), naming.dlq_topic(member)):
         assert f"+ CreateTopic {topic} " in first
     assert f"+ CreateUser {acl.member_user(member)}" in first
     user, prefix = acl.member_user(member), naming.member_topic_prefix(member)
     assert f"CreateAcl User:{user} ALLOW WRITE on TOPIC prefixed '{prefix}'" in first
-    assert f"  {acl.member_user(member)}: " in first  # the new password, shown once
+    env_file = creds / f"{user}.env"
+    assert f"  {user}: settings in {env_file} (mode 0600)" in first
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    written = read_env_file(env_file)
+    assert written["sasl_username"] == user and written["sasl_password"] not in first  # never printed
+    member_conn = as_user(secure_kafka.connection, user, written["sasl_password"])
+    assert asyncio.run(produce(member_conn, naming.member_topic(member, "contract"), b"logged in")) >= 0
 
     second = run_cli(secure_kafka, "topology", "--dir", str(directory), "plan")
     assert "Nothing to do: the cluster matches the topology." in second

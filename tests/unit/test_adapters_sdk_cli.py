@@ -103,7 +103,8 @@ def test_a_directory_contributes_its_files_of_the_adapters_kind(tmp_path: Path) 
         tmp_path, "adapter", "csv", "--member", "kent-police", "--config", str(GLA_CONFIG),
         "--dry-run", str(CSV),
     )  # fmt: skip
-    sources = [line.strip().split(":")[0] for line in result.stderr.splitlines() if line.startswith("  ")]
+    listed = [s for s in result.stderr.splitlines() if s.startswith("  ") and ".csv:" in s]
+    sources = [s.strip().split(":")[0] for s in listed]
     assert [Path(s).name for s in sources] == sorted(p.name for p in CSV.glob("*.csv"))
 
 

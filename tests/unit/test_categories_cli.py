@@ -91,3 +91,5 @@ def test_help_explains() -> None:
     assert code == 0
     assert "longest matching prefix" in out
     assert "bluelight categories map CPV 35815100-1" in out
+    assert "\\b" not in out  # click's no-rewrap marker is not printed literally
+    assert "\n  Examples:\n    bluelight categories map CPV 35815100-1\n" in out  # one example a line
