@@ -150,8 +150,9 @@ class Publisher:
     def encode(self, event: Event, *, stamp: bool = True) -> Outgoing:
         """``event`` stamped ``published_at`` now and encoded, ready to send (EncodeError if not).
 
-        ``stamp=False`` when the caller has just stamped it. Encode every event of a request or file first, then send: an event that cannot be
-        encoded is then found before anything of the batch has left.
+        ``stamp=False`` when the caller has just stamped it. Encode every event of a request
+        or file first, then send: an event that cannot be encoded is then found before
+        anything of the batch has left.
         """
         stamped = event.model_copy(update={"published_at": utc_now()}) if stamp else event
         return Outgoing(event, member_topic(event.member_id, family_of(event)), encode_event(stamped))
