@@ -33,7 +33,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from bluelight.settings import HubSettings
 from streams import health, heap
 from streams.derive import Categorise, Normalise
-from streams.faust_fixes import HubApp
+from streams.faust_fixes import HubApp, bound_web_reads
 from streams.fold import FoldStage, contribution_of
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
@@ -62,6 +62,7 @@ CONTRIBUTIONS = hub_topic("contributions")
 SESSION_TIMEOUT_S = 10.0
 HEARTBEAT_S = 2.0
 STANDBY_REPLICAS = 1
+HTTP_READ_TIMEOUT_S = 10.0  # a request head not sent whole by then is dropped
 
 
 @dataclass
@@ -222,6 +223,7 @@ def build_hub(
                 log.exception("views: seeking %s[%d] back failed", topic, partition)
 
     _add_pages(hub)
+    bound_web_reads(app, HTTP_READ_TIMEOUT_S)
     return hub
 
 

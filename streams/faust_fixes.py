@@ -34,6 +34,9 @@ beside it (tests/unit/test_streams_durable.py, the SIGKILL and multi-worker test
    builds a record (5% of CPU in a profile): :func:`without_spinner`.
 6. **datadir parents** (no upstream issue). faust creates only the last level of ``datadir``:
    :func:`make_datadir`.
+7. **A web server that waits for ever** (no upstream issue). faust builds its aiohttp runner with
+   no timeout for a request that is never finished, so a client sending half a request head holds
+   a connection open indefinitely: :func:`bound_web_reads`.
 
 Two more are met by how the agents are written, not patched here (docs/streams.md): an exception
 escaping ``async for`` acks the event (faust #527), so each agent catches per record; and a
@@ -272,6 +275,18 @@ def without_spinner(worker: Any) -> Any:
     """Turn faust's terminal spinner off (5. above); returns the worker."""
     worker.spinner = None
     return worker
+
+
+def bound_web_reads(app: Any, seconds: float) -> None:
+    """Drop a connection whose request head has not arrived within ``seconds`` (7. above).
+
+    Call after the pages are added and before the worker starts: faust makes the runner when
+    its web server object is created and sets it up only when the server starts.
+    """
+    from aiohttp.web import AppRunner
+
+    web = app.web
+    web._runner = AppRunner(web.web_app, access_log=None, keepalive_timeout=seconds)  # noqa: SLF001
 
 
 def make_datadir(path: Path) -> Path:

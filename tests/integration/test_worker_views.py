@@ -328,3 +328,18 @@ def test_unknown_view_and_bad_date_are_clear_errors(worker: Worker) -> None:
     assert status == 400 and "YYYY-MM-DD" in body["error"]
     status, body = worker.get("/views/contract-pipeline?as_of=2027-01-01")
     assert status == 200 and body["as_of"] == "2027-01-01" and body["view"] == "contract-pipeline"
+
+
+def test_a_half_sent_request_is_dropped(worker: Worker) -> None:
+    """A client that never finishes its request head does not hold a connection for ever
+    (faust's runner had no timeout: streams/faust_fixes.py, 7)."""
+    import socket
+
+    host, port = worker.http.split(":")
+    began = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(b"GET /views/member-activity HTTP/1.1\r\nHost: x\r\n")  # no blank line: unfinished
+        closed = sock.recv(1024)  # b"" once the server drops the connection
+    waited = time.monotonic() - began
+    assert closed == b"" or closed.startswith(b"HTTP/1.1 4"), closed
+    assert waited < 30, f"the worker held a half-sent request for {waited:.0f}s"
