@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from adapter_kafka import create_member_topics, new_member
 from click.testing import CliRunner
-from streams.synthetic.members import MEMBERS
+from demo.synthetic.members import MEMBERS
 
 from bluelight.cli import cli
 from bluelight.settings import KafkaConnection
