@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from adapter_kafka import create_member_topics, new_member
 from click.testing import CliRunner
-from demo.synthetic.members import MEMBERS
 
 from bluelight.cli import cli
 from bluelight.settings import KafkaConnection
+from demo.synthetic.members import MEMBERS
 from topologies.admin import connect
 from topologies.naming import member_topic
 
