@@ -134,7 +134,7 @@ def watch(metrics: HubMetrics, contact: BrokerContact, ready: Callable[[], bool]
 
 
 class RepeatFilter(logging.Filter):
-    """Rate-limits WARNING-and-above lines per (logger, message template).
+    """Rate-limits WARNING-and-above lines per (logger, message as written).
 
     ``burst`` lines of a kind pass in each ``window`` seconds; the rest are dropped, and the
     first line of the kind in a later window carries "(N similar lines suppressed in the last
@@ -155,7 +155,13 @@ class RepeatFilter(logging.Filter):
         """Pass or drop ``record``; a passing one may gain the count of those dropped before it."""
         if record.levelno < logging.WARNING:
             return True
-        key = (record.name, str(record.msg))
+        # the message with its arguments: the same error repeated is one kind, but lines that
+        # name different things (two outsiders, two partitions) are not held back for each other
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):
+            text = str(record.msg)
+        key = (record.name, text)
         now = self.clock()
         entry = self._seen.get(key)
         if entry is None or now - entry[0] >= self.window:

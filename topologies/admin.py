@@ -319,7 +319,9 @@ class ClusterAdmin:
         by_kind: dict[type, list[Any]] = {}
         for action in plan.actions:
             by_kind.setdefault(type(action), []).append(action)
-        await self.create_topics([a.spec for a in by_kind.get(CreateTopic, [])])
+        # a topic that appeared since the plan was made (another process applying, a dev broker's
+        # auto-creation) is not an error: the next plan shows anything about it that differs
+        await self.create_topics([a.spec for a in by_kind.get(CreateTopic, [])], exist_ok=True)
         grow = {a.topic: NewPartitions(a.desired) for a in by_kind.get(AddPartitions, [])}
         if grow:
             await self._admin.create_partitions(grow)

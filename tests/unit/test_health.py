@@ -84,3 +84,13 @@ def test_repeated_lines_are_held_back_and_counted() -> None:
     later = _record("Unable connect to node %s")
     assert f.filter(later)
     assert "97 similar lines suppressed" in str(later.msg)
+
+
+def test_lines_naming_different_things_are_not_held_back_for_each_other() -> None:
+    """Six outsiders each logged once: every line passes (the same error repeated is what is held)."""
+    f = RepeatFilter(burst=3, window=10.0, clock=lambda: 0.0)
+    lines = [
+        logging.LogRecord("streams.ingest", logging.WARNING, __file__, 1, "%s is not a member", (f"m{i}",), None)
+        for i in range(6)
+    ]
+    assert all(f.filter(r) for r in lines)
