@@ -90,7 +90,7 @@ def test_lines_naming_different_things_are_not_held_back_for_each_other() -> Non
     """Six outsiders each logged once: every line passes (the same error repeated is what is held)."""
     f = RepeatFilter(burst=3, window=10.0, clock=lambda: 0.0)
     lines = [
-        logging.LogRecord("streams.ingest", logging.WARNING, __file__, 1, "%s is not a member", (f"m{i}",), None)
+        logging.LogRecord("streams.ingest", logging.WARNING, __file__, 1, "%s is out", (f"m{i}",), None)
         for i in range(6)
     ]
     assert all(f.filter(r) for r in lines)
