@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import tempfile
 import time
@@ -95,6 +96,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("BLUELIGHT_MEMBERS_ONLY", "false")  # its generated members are in no topology
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
     parser.add_argument("--events", type=int, default=3000)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import tempfile
 import time
@@ -238,6 +239,7 @@ async def restart_mode(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("BLUELIGHT_MEMBERS_ONLY", "false")  # its generated members are in no topology
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
