@@ -13,7 +13,6 @@ Ready once it has read every view topic to the end offsets it saw when it starte
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from datetime import date
@@ -43,7 +42,6 @@ class ReadModel:
         self.changes: dict[str, int] = dict.fromkeys(VIEWS, 0)
         self.records_read = 0
         self.ready = False
-        self._text: dict[str, tuple[int, str]] = {}
         self._pipeline: OrderedDict[date, tuple[int, list[Item]]] = OrderedDict()
 
     # -- updates ---------------------------------------------------------------------------
@@ -90,20 +88,6 @@ class ReadModel:
         self._pipeline.move_to_end(as_of)
         while len(self._pipeline) > CACHED_DAYS:
             self._pipeline.popitem(last=False)
-        return cached[1]
-
-    def view_text(self, view: str, as_of: date) -> str:
-        """``GET /views/<view>`` as JSON text, rendered once per change of the view."""
-        if view == PIPELINE:
-            body = {"view": view, "as_of": as_of.isoformat(), "items": self.items(view, as_of)}
-            return json.dumps(body, ensure_ascii=False)
-        version = self.changes[view]
-        cached = self._text.get(view)
-        if cached is None or cached[0] != version:
-            cached = self._text[view] = (
-                version,
-                json.dumps({"view": view, "items": self.items(view, as_of)}, ensure_ascii=False),
-            )
         return cached[1]
 
     def size(self, view: str) -> int:

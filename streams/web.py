@@ -84,16 +84,6 @@ def item_answer(index: Views, view: str, key: str, as_of_param: str | None, read
     return Answer(200, item)
 
 
-def parse_as_of(raw: str | None) -> date:
-    """``?as_of=`` as a date (today when absent); call after :func:`check_view_request`."""
-    return _as_of(raw)
-
-
-def check_view_request(view: str, as_of_param: str | None, ready: bool) -> Answer | None:
-    """The error answer for a request that cannot be answered, else ``None``."""
-    return _check(view, as_of_param, ready)
-
-
 def _check(view: str, as_of_param: str | None, ready: bool) -> Answer | None:
     if view not in VIEWS:
         return Answer(404, {"error": f"no view {view!r}; views: {', '.join(VIEWS)}"})
