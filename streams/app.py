@@ -32,9 +32,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from bluelight.settings import HubSettings
 from streams import health, heap
+from streams.contributions import Outbox
 from streams.derive import Categorise, Normalise
 from streams.faust_fixes import HubApp, bound_web_reads
-from streams.fold import FoldStage, contribution_of
+from streams.fold import FoldStage
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
 from streams.pages import access_for, add_view_pages
@@ -54,6 +55,7 @@ DEFAULT_PARTITIONS = 3  # the topology's hub-stream plan; the worker passes the 
 RESEEK_EVERY_S = 2.0
 CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
+OUTBOX_MAX = 2_000  # contributions stage one holds back at most, to coalesce and pack them
 CANONICAL = hub_topic("canonical")
 CONTRIBUTIONS = hub_topic("contributions")
 # A worker that dies is noticed by the group after this long; its partitions then move to the
@@ -173,26 +175,39 @@ def build_hub(
             return False
         return True
 
+    outbox = Outbox(partitions)
+
+    def send_outbox() -> None:
+        """Hand the waiting contribution packs to the producer buffer, each to its partition."""
+        for partition, pack in outbox.drain():
+            contributions_topic.send_soon(value=pack, partition=partition)
+
+    # every commit flushes the producer first, and the flush empties the outbox first: no
+    # committed offset passes a record whose contributions have not left (faust_fixes 1)
+    app.before_flush.append(send_outbox)
+
     @app.agent(canonical_topic, name="apply-canonical", concurrency=1)
     async def apply_canonical(stream: faust.StreamT) -> None:
         # Acknowledged by hand; a record the gate refuses is not applied, faust's commits never
         # pass it, and it is read again, in order (streams/faust_fixes.py).
-        async for event in cast(faust.Stream, stream).noack().events():
-            if not admitted(event):
-                continue
-            # Nothing may escape this loop: an exception unwinding it acks the event (faust #527).
-            try:
-                _, sends = stage.apply(event.value)
-                for c in sends:
-                    key, value = contribution_of(c)
-                    # through the producer buffer, as table writes go: faust's commit flushes it
-                    # first (streams/faust_fixes.py), and nothing waits for an attachment to the event
-                    contributions_topic.send_soon(key=key, value=value)
-            except Exception:
-                m = event.message
-                log.exception("views: %s[%d] offset=%d could not be applied", m.topic, m.partition, m.offset)
-                metrics.faults.labels("views").inc()
-            event.ack()
+        events = cast(faust.Stream, stream).noack()
+        queued = cast(faust.ChannelT, events.channel)  # what the agent has not taken yet
+        async for event in events.events():
+            if admitted(event):
+                # Nothing may escape this loop: an exception unwinding it acks the event (faust #527).
+                try:
+                    _, sends = stage.apply(event.value)
+                    outbox.add(sends)
+                except Exception:
+                    m = event.message
+                    log.exception(
+                        "views: %s[%d] offset=%d could not be applied", m.topic, m.partition, m.offset
+                    )
+                    metrics.faults.labels("views").inc()
+                event.ack()
+            # contributions wait while more records are queued: a burst leaves as a few packs
+            if len(outbox) >= OUTBOX_MAX or queued.empty():
+                send_outbox()
 
     @app.agent(contributions_topic, name="fold-contributions", concurrency=1)
     async def fold_contributions(stream: faust.StreamT) -> None:

@@ -12,17 +12,23 @@ state (an entity's accepted + duplicates; a rejection partition's last input off
 with every change, and the same revision always carries the same part (the canonical topic is
 applied strictly in offset order), so stage two keeps the part with the highest revision and a
 re-sent or late contribution changes nothing.
+
+Stage one sends them in *packs*: the contributions of many records, coalesced to the newest per
+(view, view key, contributor) and grouped by the partition their view key lands in, one Kafka
+record per pack. A pack lands where each of its view keys would land alone, so stage two sees
+every view key's contributions in one partition, in order, whichever way they were sent.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from streams.canonical import partition_of
 from streams.facts import Current
 from streams.views.category_spend import SpendPart, spend_parts
 from streams.views.contract_pipeline import PipelineRow, pipeline_parts
@@ -119,19 +125,86 @@ def record_key(view: str, key: str) -> bytes:
 
 def encode(c: Contribution) -> bytes:
     """Compact JSON: ``{"v","k","c","r","p"}`` (``p`` null when withdrawn)."""
-    return _dumps({"v": c.view, "k": c.key, "c": c.contributor, "r": c.rev, "p": encode_part(c.view, c.part)})
+    return _dumps(_wire(c))
 
 
 def decode(data: bytes | None) -> Contribution:
     """Inverse of :func:`encode`; raises ContributionError for anything else."""
+    cs = decode_pack(data)
+    if len(cs) != 1:
+        raise ContributionError(f"a pack of {len(cs)} contributions where one was expected")
+    return cs[0]
+
+
+def decode_pack(data: bytes | None) -> list[Contribution]:
+    """The contributions of a record: a pack (a JSON list) or a single one (a JSON object)."""
     if data is None:
         raise ContributionError("a contribution record without a value")
     try:
         obj = json.loads(data)
-        view = obj["v"]
-        return Contribution(view, obj["k"], obj["c"], int(obj["r"]), decode_part(view, obj["p"]))
+        return [_unwire(one) for one in obj] if isinstance(obj, list) else [_unwire(obj)]
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise ContributionError(f"unreadable contribution record: {exc!r}") from exc
+
+
+def _wire(c: Contribution) -> dict[str, Any]:
+    return {"v": c.view, "k": c.key, "c": c.contributor, "r": c.rev, "p": encode_part(c.view, c.part)}
+
+
+def _unwire(obj: dict[str, Any]) -> Contribution:
+    view = obj["v"]
+    return Contribution(view, obj["k"], obj["c"], int(obj["r"]), decode_part(view, obj["p"]))
+
+
+# -- packs: what stage one sends ----------------------------------------------------------------
+
+PACK_BYTES = 256 * 1024  # well under the broker's 1 MB message limit
+
+
+class Outbox:
+    """Contributions waiting to leave stage one: the newest per (view, key, contributor).
+
+    Stage one applies records in offset order, so a later contribution of the same contributor
+    to the same key carries an equal or higher revision and replaces the earlier one: only the
+    newest can matter to stage two. :meth:`drain` packs what waits by destination partition.
+    """
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = range(partitions)
+        self.waiting: dict[tuple[str, str, str], Contribution] = {}
+        self.added = 0
+
+    def __len__(self) -> int:
+        return len(self.waiting)
+
+    def add(self, sends: Iterable[Contribution]) -> None:
+        """Queue contributions, replacing any older one of the same contributor and key."""
+        for c in sends:
+            self.waiting[(c.view, c.key, c.contributor)] = c
+            self.added += 1
+
+    def drain(self) -> list[tuple[int, bytes]]:
+        """(partition, pack record) for everything waiting; the outbox is empty afterwards."""
+        by_partition: dict[int, list[Contribution]] = {}
+        for c in self.waiting.values():
+            by_partition.setdefault(partition_of(record_key(c.view, c.key), self.partitions), []).append(c)
+        self.waiting.clear()
+        return [(p, pack) for p, cs in sorted(by_partition.items()) for pack in packs(cs)]
+
+
+def packs(cs: Iterable[Contribution], limit: int = PACK_BYTES) -> Iterator[bytes]:
+    """JSON lists of encoded contributions, each at most about ``limit`` bytes."""
+    chunk: list[bytes] = []
+    size = 0
+    for c in cs:
+        one = encode(c)
+        if chunk and size + len(one) > limit:
+            yield b"[" + b",".join(chunk) + b"]"
+            chunk, size = [], 0
+        chunk.append(one)
+        size += len(one) + 1
+    if chunk:
+        yield b"[" + b",".join(chunk) + b"]"
 
 
 def encode_part(view: str, part: Part | None) -> Any:

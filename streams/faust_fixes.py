@@ -11,7 +11,10 @@ beside it (tests/unit/test_streams_durable.py, the SIGKILL and multi-worker test
    counts a message taken off its queue as flushed before it reaches the client. Under load the
    commit goes ahead with writes still in the buffer; a crash then loses state whose input will
    never be read again. :class:`DrainingProducerBuffer` waits until every message put before
-   the flush has been handed to the client, so the client's own flush covers them all.
+   the flush has been handed to the client, so the client's own flush covers them all. It
+   first calls the app's ``before_flush`` hooks: stage one keeps the contributions of the
+   records it acknowledged in an outbox (to coalesce and pack them), and a commit must not pass
+   a record whose contributions are still there.
 2. **Records skipped or reordered at a start** (faust #216, "Recovery resumes from kafka before
    seeking to committed offsets"). While tables recover, the Kafka client already fetches the
    source partitions; faust drops those records and, once recovered, seeks each partition back
@@ -47,6 +50,7 @@ runs with ``concurrency=1``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -152,6 +156,7 @@ class DrainingProducerBuffer(ProducerBuffer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self.before_flush: list[Callable[[], None]] = []  # the app's: put what they hold back
         self.put_count = 0
         self.waiting: dict[int, int] = {}  # id(message) -> its put number, oldest first
         self.handed = asyncio.Event()
@@ -176,6 +181,8 @@ class DrainingProducerBuffer(ProducerBuffer):
 
     async def flush(self) -> None:
         """Wait until every message put so far has been handed to the client."""
+        for hand_over in self.before_flush:
+            hand_over()
         if self.app is not None and self.app.conf.producer_threaded:
             await super().flush()  # the threaded producer drains its own queue
             return
@@ -204,6 +211,8 @@ class HubApp(faust.App):
         self.source_topics = source_topics
         self.fetch_wait_ms, self.fetch_min_bytes = fetch
         self.gate = SourceGate()
+        # called at the start of every producer flush, so before every commit (1. above)
+        self.before_flush: list[Callable[[], None]] = []
 
     def _new_consumer(self) -> Any:
         consumer: Any = super()._new_consumer()
@@ -252,6 +261,7 @@ class HubApp(faust.App):
         producer = super()._new_producer()
         buffer = DrainingProducerBuffer(loop=producer.loop, beacon=producer.beacon)
         buffer.app = self
+        buffer.before_flush = self.before_flush
         producer.buffer = buffer
         return producer
 

@@ -51,10 +51,14 @@ class FoldStage:
         self.records_applied = 0
         self.stale = 0
 
-    def apply(self, value: bytes | None) -> str:
-        """Apply one contribution record: "applied", "same" (a re-read) or "stale"."""
-        c = contributions.decode(value)
+    def apply(self, value: bytes | None) -> list[str]:
+        """Apply one contribution record (a pack): each contribution's outcome, in order."""
+        cs = contributions.decode_pack(value)
         self.records_applied += 1
+        return [self.apply_one(c) for c in cs]
+
+    def apply_one(self, c: Contribution) -> str:
+        """Apply one contribution: "applied", "same" (a re-read) or "stale"."""
         key = part_key(c.view, c.key, c.contributor)
         stored = self.parts.get(key)
         old_rev, old_part = decode_stored(c.view, stored) if stored is not None else (-1, None)
@@ -111,8 +115,3 @@ class FoldStage:
             n += 1
             yield n
         log.info("views: folded %d stored parts in %.2fs", n, time.monotonic() - started)
-
-
-def contribution_of(c: Contribution) -> tuple[bytes, bytes]:
-    """The Kafka key and value of a contribution."""
-    return contributions.record_key(c.view, c.key), contributions.encode(c)
