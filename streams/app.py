@@ -336,7 +336,9 @@ def _add_pages(hub: Hub) -> None:
 
     # /views, /views/<view>[.csv], /views/<view>/<key>, /openapi.json, behind readers.yaml's
     # tokens, answered from the read model (every view in full on every worker)
-    add_view_pages(app, lambda: hub.model, lambda: hub.ready, access_for(hub.settings))
+    add_view_pages(
+        app, lambda: hub.model, lambda: hub.ready, access_for(hub.settings), lambda: hub.model.records_read
+    )
 
     @app.page("/health")
     class HealthPage(View):

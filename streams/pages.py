@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,10 +20,43 @@ from faust.web import Request, Response, View
 from bluelight.settings import HubSettings
 from streams.views.export import ReadModel, Reply, error, item_reply, view_reply, views_reply
 from streams.views.openapi import openapi
+from streams.web import today
 from topologies.model import default_dir
 from topologies.readers import Access, Decision, decide, is_local_plaintext, load_access, visible_views
 
 Handler = Callable[..., Awaitable[Response]]
+CACHED_REPLIES = 256  # distinct (view, query) answers kept; each holds its rendered text
+
+
+class ReplyCache:
+    """View pages made once per change of the read model, not once per request.
+
+    Every page shows ``data_as_of`` (member-activity, which moves with every event), so one
+    version number of the whole read model says when a page may have changed. A hundred readers
+    of the same page between two changes cost one render and a hundred dictionary look-ups, and
+    the event loop stays free for the stream (docs/benchmarks.md, "Readers").
+    """
+
+    def __init__(self, version: Callable[[], object], size: int = CACHED_REPLIES) -> None:
+        self.version = version
+        self.size = size
+        self.replies: OrderedDict[tuple[object, ...], tuple[object, Reply]] = OrderedDict()
+        self.hits = 0
+
+    def get(self, key: tuple[object, ...], make: Callable[[], Reply]) -> Reply:
+        """The reply for ``key`` as of the model's current version (made by ``make`` if not kept)."""
+        stamp = (self.version(), today())  # the default as_of is today's date
+        kept = self.replies.get(key)
+        if kept is not None and kept[0] == stamp:
+            self.hits += 1
+            self.replies.move_to_end(key)
+            return kept[1]
+        reply = make()
+        self.replies[key] = (stamp, reply)
+        self.replies.move_to_end(key)
+        while len(self.replies) > self.size:
+            self.replies.popitem(last=False)
+        return reply
 
 
 def access_for(settings: HubSettings) -> Access:
@@ -66,10 +100,18 @@ def _query(request: Request, decision: Decision) -> dict[str, str]:
 
 
 def add_view_pages(
-    app: faust.App, model: Callable[[], ReadModel], ready: Callable[[], bool], access: Access
+    app: faust.App,
+    model: Callable[[], ReadModel],
+    ready: Callable[[], bool],
+    access: Access,
+    version: Callable[[], object],
 ) -> None:
-    """``/views``, ``/views/<view>[.csv]``, ``/views/<view>/<key>`` and ``/openapi.json``."""
+    """``/views``, ``/views/<view>[.csv]``, ``/views/<view>/<key>`` and ``/openapi.json``.
+
+    ``version`` changes whenever the model does (see :class:`ReplyCache`).
+    """
     guard = guarded(access)
+    cache = ReplyCache(lambda: (version(), ready()))
 
     @app.page("/views")
     class ViewsPage(View):
@@ -82,7 +124,9 @@ def add_view_pages(
     class ViewPage(View):
         @guard
         async def get(self, request: Request, view: str, decision: Decision) -> Response:
-            return send(self, view_reply(model(), view, _query(request, decision), ready()))
+            query = _query(request, decision)
+            key = (view, *sorted(query.items()))
+            return send(self, cache.get(key, lambda: view_reply(model(), view, query, ready())))
 
     @app.page("/views/{view}/{key:.+}")
     class ItemPage(View):

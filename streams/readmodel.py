@@ -43,6 +43,7 @@ class ReadModel:
         self.records_read = 0
         self.ready = False
         self._pipeline: OrderedDict[date, tuple[int, list[Item]]] = OrderedDict()
+        self._sorted: dict[str, tuple[int, list[str]]] = {}
 
     # -- updates ---------------------------------------------------------------------------
 
@@ -66,8 +67,12 @@ class ReadModel:
     # -- reads (the interface streams/web.py answers from) -----------------------------------
 
     def keys(self, view: str) -> list[str]:
-        """The keys of a view, sorted."""
-        return sorted(self.views[view])
+        """The keys of a view, sorted (once per change of the view)."""
+        version = self.changes[view]
+        kept = self._sorted.get(view)
+        if kept is None or kept[0] != version:
+            kept = self._sorted[view] = (version, sorted(self.views[view]))
+        return kept[1]
 
     def item(self, view: str, key: str, as_of: date) -> Item | None:
         """One item (contract-pipeline's buckets for ``as_of``)."""
