@@ -38,7 +38,7 @@ from streams.faust_fixes import HubApp, bound_web_reads
 from streams.fold import FoldStage
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
-from streams.pages import access_for, add_view_pages
+from streams.pages import Pulse, access_for, add_view_pages
 from streams.publish import FLUSH_EVERY_S, ViewPublisher
 from streams.readmodel import ReadModel, ReadModelFeed
 from streams.stage import EntityStage
@@ -336,8 +336,14 @@ def _add_pages(hub: Hub) -> None:
 
     # /views, /views/<view>[.csv], /views/<view>/<key>, /openapi.json, behind readers.yaml's
     # tokens, answered from the read model (every view in full on every worker)
+    stream_moves = Pulse(lambda: hub.stage.records_applied + hub.fold.records_applied)
     add_view_pages(
-        app, lambda: hub.model, lambda: hub.ready, access_for(hub.settings), lambda: hub.model.records_read
+        app,
+        lambda: hub.model,
+        lambda: hub.ready,
+        access_for(hub.settings),
+        lambda: hub.model.records_read,
+        stream_moves,
     )
 
     @app.page("/health")

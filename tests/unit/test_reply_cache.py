@@ -1,8 +1,12 @@
-"""The view pages' reply cache: one render per change of the read model, never a stale page."""
+"""The view pages under load: one render per change of the read model, never a stale page, and
+reads that give way to a busy stream."""
 
 from __future__ import annotations
 
-from streams.pages import ReplyCache
+import asyncio
+import time
+
+from streams.pages import Pulse, ReadGate, ReplyCache
 from streams.readmodel import ReadModel
 from streams.views.export import Reply, view_reply
 
@@ -45,3 +49,29 @@ def test_a_served_page_follows_the_read_model() -> None:
     assert model.keys("member-activity") == ["kent-police"]
     model.put("member-activity", "avon-fire", {"member_id": "avon-fire", "accepted": 2})
     assert model.keys("member-activity") == ["avon-fire", "kent-police"]
+
+
+def test_reads_wait_their_turn_only_while_the_stream_moves() -> None:
+    busy = [True]
+    gate = ReadGate(lambda: busy[0], slots=2, pause=0.05)
+
+    async def readers(n: int) -> float:
+        began = time.monotonic()
+        await asyncio.gather(*(gate.wait() for _ in range(n)))
+        return time.monotonic() - began
+
+    # 20 reads through 2 places of 0.05 s each: at least 10 rounds
+    assert asyncio.run(readers(20)) >= 0.5
+    assert gate.held_back == 20
+    busy[0] = False
+    asyncio.run(readers(20))
+    assert gate.held_back == 20  # a quiet stream holds no read back
+
+
+def test_the_pulse_says_whether_the_count_moved_in_the_last_window() -> None:
+    count = [0]
+    pulse = Pulse(lambda: count[0], window=0.0)
+    assert pulse() is False
+    count[0] += 5
+    assert pulse() is True
+    assert pulse() is False
