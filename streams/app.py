@@ -16,6 +16,7 @@ graph pages, and to create no reply topic.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -56,6 +57,7 @@ RESEEK_EVERY_S = 2.0
 CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
 OUTBOX_MAX = 2_000  # contributions stage one holds back at most, to coalesce and pack them
+YIELD_EVERY = 100  # records stage one applies between two turns of the event loop
 CANONICAL = hub_topic("canonical")
 CONTRIBUTIONS = hub_topic("contributions")
 # A worker that dies is noticed by the group after this long; its partitions then move to the
@@ -208,6 +210,9 @@ def build_hub(
             # contributions wait while more records are queued: a burst leaves as a few packs
             if len(outbox) >= OUTBOX_MAX or queued.empty():
                 send_outbox()
+            if stage.records_applied % YIELD_EVERY == 0:
+                # a queued backlog is taken without a pause: let pages, heartbeats and I/O run
+                await asyncio.sleep(0)
 
     @app.agent(contributions_topic, name="fold-contributions", concurrency=1)
     async def fold_contributions(stream: faust.StreamT) -> None:
@@ -336,14 +341,15 @@ def _add_pages(hub: Hub) -> None:
 
     # /views, /views/<view>[.csv], /views/<view>/<key>, /openapi.json, behind readers.yaml's
     # tokens, answered from the read model (every view in full on every worker)
-    stream_moves = Pulse(lambda: hub.stage.records_applied + hub.fold.records_applied)
+    # the stream is busy while records wait at ingest or any stage applied some lately
+    moved = Pulse(lambda: hub.ingest.records_done + hub.stage.records_applied + hub.fold.records_applied)
     add_view_pages(
         app,
         lambda: hub.model,
         lambda: hub.ready,
         access_for(hub.settings),
         lambda: hub.model.records_read,
-        stream_moves,
+        lambda: hub.ingest.backlog > 0 or moved(),
     )
 
     @app.page("/health")

@@ -85,6 +85,7 @@ class Ingest:
         self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
         self._last_commit = 0.0
         self.records_done = 0
+        self.backlog = 0  # records waiting on the input topics, as of the last lag report
         self.contact = BrokerContact()  # read by /health and the broker gauges (streams/health.py)
         self._prober: asyncio.Task[None] | None = None
         topology = settings.topology_dir
@@ -317,6 +318,7 @@ class Ingest:
         self._last_lag = now
         consumer = self._require_consumer()
         self.metrics.ingest_partitions.set(len(consumer.assignment()))
+        backlog = 0
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
@@ -326,6 +328,8 @@ class Ingest:
             except KafkaError:
                 continue
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+            backlog += max(highwater - position, 0)
+        self.backlog = backlog
 
     async def _probe_every(self, seconds: float) -> None:
         """A metadata round trip to the broker every ``seconds``, noted in :attr:`contact`."""

@@ -62,19 +62,19 @@ class ReplyCache:
 
 
 class ReadGate:
-    """Reads yield to a busy stream: while it moves, at most ``slots`` reads per ``pause``.
+    """Reads yield to a busy stream: while it moves, reads are served at most ``rate`` per second.
 
     Pages are cheap (:class:`ReplyCache`), but a hundred clients reading in a loop still take
-    the event loop from the stages a request at a time. While the stages are applying records,
-    each read first waits ``pause`` holding one of ``slots`` places, so reads are served at up
-    to ``slots / pause`` per second (200 by default) and the stream keeps most of the CPU; a
-    quiet stream serves reads at full speed (docs/benchmarks.md, "Readers").
+    the event loop from the stages a request at a time. While the stream is busy each read is
+    given the next free slot, ``1 / rate`` after the one before, in arrival order, and waits
+    for it; the stream keeps most of the CPU and a read waits about (reads queued) / ``rate``.
+    A quiet stream serves reads at full speed (docs/benchmarks.md, "Readers").
     """
 
-    def __init__(self, busy: Callable[[], bool], slots: int = 4, pause: float = 0.02) -> None:
+    def __init__(self, busy: Callable[[], bool], rate: float = 500.0) -> None:
         self.busy = busy
-        self.slots = asyncio.Semaphore(slots)
-        self.pause = pause
+        self.interval = 1.0 / rate
+        self.next_slot = 0.0
         self.held_back = 0
 
     async def wait(self) -> None:
@@ -82,27 +82,31 @@ class ReadGate:
         if not self.busy():
             return
         self.held_back += 1
-        async with self.slots:
-            await asyncio.sleep(self.pause)
+        now = time.monotonic()
+        self.next_slot = max(now, self.next_slot + self.interval)
+        await asyncio.sleep(self.next_slot - now)
 
 
 class Pulse:
-    """Whether a count moved within the last ``window`` seconds (the stream is busy)."""
+    """Whether a count moved within the last ``hold`` seconds (the stream is busy).
 
-    def __init__(self, count: Callable[[], int], window: float = 0.25) -> None:
+    Held for a while after the last move, not sampled per window: a stream slowed down by
+    readers still moves now and then, and must not look idle because it is starved.
+    """
+
+    def __init__(self, count: Callable[[], int], hold: float = 2.0) -> None:
         self.count = count
-        self.window = window
+        self.hold = hold
         self.last = count()
-        self.at = time.monotonic()
-        self.moving = False
+        self.moved_at = float("-inf")
 
     def __call__(self) -> bool:
-        """True while the count moves (looked at once per window)."""
+        """True while the count moved within ``hold`` seconds."""
         now = time.monotonic()
-        if now - self.at >= self.window:
-            current = self.count()
-            self.moving, self.last, self.at = current != self.last, current, now
-        return self.moving
+        current = self.count()
+        if current != self.last:
+            self.last, self.moved_at = current, now
+        return now - self.moved_at < self.hold
 
 
 def access_for(settings: HubSettings) -> Access:

@@ -42,7 +42,7 @@ class ReadModel:
         self.changes: dict[str, int] = dict.fromkeys(VIEWS, 0)
         self.records_read = 0
         self.ready = False
-        self._pipeline: OrderedDict[date, tuple[int, list[Item]]] = OrderedDict()
+        self._pipeline: OrderedDict[date, tuple[int, dict[str, Item]]] = OrderedDict()
         self._sorted: dict[str, tuple[int, list[str]]] = {}
 
     # -- updates ---------------------------------------------------------------------------
@@ -76,20 +76,24 @@ class ReadModel:
 
     def item(self, view: str, key: str, as_of: date) -> Item | None:
         """One item (contract-pipeline's buckets for ``as_of``)."""
-        item = self.views[view].get(key)
-        if item is None or view != PIPELINE:
-            return item
-        return pipeline_on(item, as_of)
+        if view != PIPELINE:
+            return self.views[view].get(key)
+        return self._pipeline_on(as_of).get(key)
 
     def items(self, view: str, as_of: date) -> list[Item]:
         """Every item of a view, sorted by key."""
         if view != PIPELINE:
             return [self.views[view][k] for k in self.keys(view)]
-        version = self.changes[view]
+        on = self._pipeline_on(as_of)
+        return [on[k] for k in self.keys(view)]
+
+    def _pipeline_on(self, as_of: date) -> dict[str, Item]:
+        """contract-pipeline for ``as_of``, computed once per change of the view and date."""
+        version = self.changes[PIPELINE]
         cached = self._pipeline.get(as_of)
         if cached is None or cached[0] != version:
-            rendered = [pipeline_on(self.views[view][k], as_of) for k in self.keys(view)]
-            cached = self._pipeline[as_of] = (version, rendered)
+            on = {k: pipeline_on(item, as_of) for k, item in self.views[PIPELINE].items()}
+            cached = self._pipeline[as_of] = (version, on)
         self._pipeline.move_to_end(as_of)
         while len(self._pipeline) > CACHED_DAYS:
             self._pipeline.popitem(last=False)

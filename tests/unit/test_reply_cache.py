@@ -53,25 +53,27 @@ def test_a_served_page_follows_the_read_model() -> None:
 
 def test_reads_wait_their_turn_only_while_the_stream_moves() -> None:
     busy = [True]
-    gate = ReadGate(lambda: busy[0], slots=2, pause=0.05)
+    gate = ReadGate(lambda: busy[0], rate=40)
 
     async def readers(n: int) -> float:
         began = time.monotonic()
         await asyncio.gather(*(gate.wait() for _ in range(n)))
         return time.monotonic() - began
 
-    # 20 reads through 2 places of 0.05 s each: at least 10 rounds
-    assert asyncio.run(readers(20)) >= 0.5
+    # 20 reads at 40 a second: the last one waits at least 19 intervals
+    assert asyncio.run(readers(20)) >= 19 / 40
     assert gate.held_back == 20
     busy[0] = False
     asyncio.run(readers(20))
     assert gate.held_back == 20  # a quiet stream holds no read back
 
 
-def test_the_pulse_says_whether_the_count_moved_in_the_last_window() -> None:
+def test_the_pulse_holds_busy_for_a_while_after_the_count_last_moved() -> None:
     count = [0]
-    pulse = Pulse(lambda: count[0], window=0.0)
+    pulse = Pulse(lambda: count[0], hold=0.2)
     assert pulse() is False
     count[0] += 5
     assert pulse() is True
+    assert pulse() is True  # still within the hold
+    time.sleep(0.25)
     assert pulse() is False
