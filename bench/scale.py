@@ -162,7 +162,7 @@ async def load_orders(bootstrap: str, member: str, count: int) -> None:
         pending = []
         for i in tqdm(range(count), desc="load", unit="ev"):
             entity = f"PO-{i:08d}"
-            event = template.model_copy(update={"entity_id": entity, "event_id": uuid.uuid4()})
+            event = template.model_copy(update={"entity_id": entity, "event_id": str(uuid.uuid4())})
             pending.append(await producer.send(topic, key=entity.encode(), value=encode_event(event)))
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
