@@ -198,8 +198,13 @@ def build_hub(
             if admitted(event):
                 # Nothing may escape this loop: an exception unwinding it acks the event (faust #527).
                 try:
-                    _, sends = stage.apply(event.value)
+                    outcome, sends = stage.apply(event.value)
                     outbox.add(sends)
+                    if outcome == "purging":
+                        # the withdrawals reach Kafka before the states go (stage.py, _purge)
+                        send_outbox()
+                        await app.producer.flush()
+                        stage.forget_purged()
                 except Exception:
                     m = event.message
                     log.exception(

@@ -66,7 +66,23 @@ class RejectedRecord:
     source: SourceRef
 
 
-CanonicalRecord = EventRecord | RejectedRecord
+@dataclass(frozen=True)
+class PurgeRecord:
+    """An operator's order to take one member's data out of the views, for one canonical partition.
+
+    ``bluelight views purge`` writes one to every partition (``partitions`` of them), so stage one
+    finds the member's entities wherever they are kept (docs/topology.md, "Taking a member's data
+    out of the views").
+    """
+
+    member: str
+    partition: int
+    partitions: int
+    requested_at: datetime
+
+
+CanonicalRecord = EventRecord | RejectedRecord  # what ingest writes
+HubRecord = CanonicalRecord | PurgeRecord  # what stage one reads
 
 
 class CanonicalError(ValueError):
@@ -88,6 +104,11 @@ def key_of(record: CanonicalRecord) -> bytes:
     if isinstance(record, EventRecord):
         return entity_key(record.ref)
     return rejection_key(record.member, record.source)
+
+
+def purge_key(member: str, partition: int) -> bytes:
+    """The hub-topic key of a purge order (it is written to ``partition`` explicitly)."""
+    return _dumps([member, "purge", partition])
 
 
 def partition_of(key: bytes, partitions: Sequence[int]) -> int:
@@ -129,12 +150,32 @@ def encode(record: CanonicalRecord) -> bytes:
     )
 
 
-def decode(data: bytes | None) -> CanonicalRecord:
+def encode_purge(record: PurgeRecord) -> bytes:
+    """Serialise a purge order (compact JSON)."""
+    return _dumps(
+        {
+            "type": "purge",
+            "member": record.member,
+            "partition": record.partition,
+            "partitions": record.partitions,
+            "requested_at": record.requested_at.isoformat(),
+        }
+    )
+
+
+def decode(data: bytes | None) -> HubRecord:
     """Parse a canonical record, raising :class:`CanonicalError` with what was wrong."""
     if data is None:
         raise CanonicalError("canonical record has no value")
     try:
         obj = json.loads(data)
+        if obj["type"] == "purge":
+            return PurgeRecord(
+                member=str(obj["member"]),
+                partition=int(obj["partition"]),
+                partitions=int(obj["partitions"]),
+                requested_at=datetime.fromisoformat(obj["requested_at"]),
+            )
         topic, partition, offset = obj["source"]
         source = SourceRef(str(topic), int(partition), int(offset))
         if obj["type"] == "event":

@@ -14,13 +14,15 @@ is read again because its offset was never committed.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import replace
+from typing import Literal
 
 from streams import canonical
-from streams.canonical import EventRecord, RejectedRecord
+from streams.canonical import EventRecord, PurgeRecord, RejectedRecord, partition_of
 from streams.contributions import ACTIVITY, Contribution, Part, Slot, changes, entity_parts
 from streams.health import observe_latency
 from streams.metrics import HubMetrics
@@ -40,6 +42,7 @@ from streams.views.member_activity import entity_activity, rejection_activity
 log = logging.getLogger(__name__)
 
 Table = MutableMapping[bytes, bytes]
+StageOutcome = Outcome | Literal["purging"]
 
 
 class EntityStage:
@@ -57,13 +60,20 @@ class EntityStage:
         self.metrics = metrics
         self.clock = clock
         self.records_applied = 0  # canonical records handled by this process, replays included
+        self.purged: tuple[list[bytes], list[bytes]] = ([], [])  # states a purge deletes next
 
-    def apply(self, value: bytes | None) -> tuple[Outcome, list[Contribution]]:
-        """Apply one canonical record; raises CanonicalError for one this release cannot read."""
+    def apply(self, value: bytes | None) -> tuple[StageOutcome, list[Contribution]]:
+        """Apply one canonical record; raises CanonicalError for one this release cannot read.
+
+        A purge order returns "purging" and the withdrawals: send them, wait until Kafka has
+        them, then call :meth:`forget_purged`.
+        """
         record = canonical.decode(value)
         self.records_applied += 1
         if isinstance(record, EventRecord):
             return self._apply_event(record)
+        if isinstance(record, PurgeRecord):
+            return "purging", self._purge(record)
         return self._apply_rejection(record)
 
     def _apply_event(self, record: EventRecord) -> tuple[Outcome, list[Contribution]]:
@@ -101,6 +111,54 @@ class EntityStage:
         else:
             self.rejections[key] = encode_rejection_state(new)
         return outcome, [rejection_contribution(key, record.member, new)]
+
+
+    # -- purge ---------------------------------------------------------------------------------
+
+    def _purge(self, order: PurgeRecord) -> list[Contribution]:
+        """Withdraw every entity and rejection count of a member kept under one partition.
+
+        The states are deleted only by :meth:`forget_purged`, once the withdrawals are in Kafka:
+        a crash in between leaves them in place, and the order, read again, withdraws again.
+        Deleted earlier, a crash could lose the withdrawals with nothing left to send them from.
+        """
+        def ours(key: bytes, member: str) -> bool:
+            return member == order.member and partition_of(key, range(order.partitions)) == order.partition
+
+        sends: list[Contribution] = []
+        doomed_entities, doomed_rejections = [], []
+        for key, value in list(self.entities.items()):
+            member, family, _ = json.loads(key)
+            if ours(key, member):
+                state = decode_entity_state(family, value)
+                # a revision above the entity's own, so no earlier contribution outranks it
+                sends += changes(key.decode(), state.rev + 1, {}, {}, state.touched)
+                doomed_entities.append(key)
+        for key, value in list(self.rejections.items()):
+            member = json.loads(key)[0]
+            if ours(key, member):
+                counts = decode_rejection_state(value)
+                sends.append(Contribution(ACTIVITY, member, key.decode(), counts.offset + 1, None))
+                doomed_rejections.append(key)
+        self.purged = (doomed_entities, doomed_rejections)
+        log.warning(
+            "views: purging %s from canonical partition %d: %d entities, %d rejection counts",
+            order.member,
+            order.partition,
+            len(doomed_entities),
+            len(doomed_rejections),
+        )
+        return sends
+
+    def forget_purged(self) -> int:
+        """Delete the states of the last purge order (its withdrawals are in Kafka); how many."""
+        entities, rejections = self.purged
+        for key in entities:
+            del self.entities[key]
+        for key in rejections:
+            del self.rejections[key]
+        self.purged = ([], [])
+        return len(entities) + len(rejections)
 
 
 def _activity(state: EntityState, record: EventRecord) -> dict[Slot, Part]:

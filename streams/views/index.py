@@ -12,6 +12,7 @@ the last publish are tracked per view for the view-topic publisher.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
@@ -137,6 +138,7 @@ class ViewIndex:
         # remove when it changes); entities contributing nothing (suppliers) are not kept
         self._contributions: dict[bytes, tuple[dict[str, Any], ...]] = {}
         self._activity_parts: dict[bytes, ActivityPart] = {}
+        self._activity_states: Counter[str] = Counter()  # states counting towards each member
 
     # -- updates -------------------------------------------------------------------------
 
@@ -160,7 +162,22 @@ class ViewIndex:
         if old == part:
             return
         self._activity_parts[key] = part
+        if old is None:
+            self._activity_states[member] += 1
         self.activity.setdefault(member, ActivityTotals()).replace(old, part)
+        self.dirty["member-activity"].add(member)
+
+    def withdraw_activity(self, key: bytes, member: str) -> None:
+        """State ``key`` no longer counts towards ``member`` (a purge); the last one takes the item."""
+        old = self._activity_parts.pop(key, None)
+        if old is None:
+            return
+        self._activity_states[member] -= 1
+        if self._activity_states[member] <= 0:
+            del self._activity_states[member]
+            self.activity.pop(member, None)
+        else:
+            self.activity[member].replace(old, ActivityPart())
         self.dirty["member-activity"].add(member)
 
     def replace_part(self, view: str, key: str, contributor: str, old: Any, new: Any) -> None:
@@ -170,8 +187,11 @@ class ViewIndex:
         part it had stored, so the index and the parts table never disagree.
         """
         if view == "member-activity":
-            # every state always counts towards its member, so a withdrawal only zeroes its part
-            self.set_activity(contributor.encode(), key, new if new is not None else ActivityPart())
+            # a state counts towards its member until it is purged
+            if new is None:
+                self.withdraw_activity(contributor.encode(), key)
+            else:
+                self.set_activity(contributor.encode(), key, new)
             return
         index = self._index(view)
         self.dirty[view] |= index.replace(
