@@ -1,4 +1,4 @@
-"""``bluelight worker`` and ``bluelight views get``.
+"""``bluelight worker`` and ``bluelight views get|summary|find-supplier|purge``.
 
 The worker makes sure the hub's declared topics exist (``topologies.apply.ensure_hub_topics``),
 builds the process (``streams.app.build_hub``) and runs it under faust's worker, which
@@ -236,6 +236,48 @@ def find_supplier(ctx: click.Context, text: str, token: str | None) -> None:
         click.echo(f"no supplier's name or key contains {text!r} (of {len(items)} suppliers)", err=True)
         sys.exit(1)
     click.echo("\n".join(supplier_lines(found, member_names(settings))))
+
+
+@views.command(
+    "purge",
+    epilog="""\b
+Examples:
+  bluelight views purge sussex-police
+  bluelight views purge old-member --force     (a member still in the topology)
+""",
+)
+@click.argument("member")
+@click.option("--force", is_flag=True, help="Purge a member that is still in the topology.")
+@click.pass_context
+def purge(ctx: click.Context, member: str, force: bool) -> None:
+    """Take every order, contract, supplier and reject count of MEMBER out of the views.
+
+    For data that should never have been there. Its topics and dead letters stay; remove the
+    member from the topology so nothing of it is read again (docs/topology.md).
+    """
+    from aiokafka.errors import KafkaError
+
+    from streams.purge import request_purge
+
+    settings = settings_of(ctx)
+    if member in member_names(settings) and not force:
+        click.echo(
+            f"{member} is a member of the topology: its data would come back with its next events.\n"
+            f"Remove it first (bluelight members remove {member}), or pass --force.",
+            err=True,
+        )
+        sys.exit(2)
+    try:
+        written = asyncio.run(request_purge(settings, member))
+    except KafkaError as exc:
+        raise click.ClickException(
+            f"could not write the purge order to {settings.bootstrap}: {exc}. Is the broker up "
+            "(bluelight kafka status), and are these the hub's credentials?"
+        ) from exc
+    click.echo(
+        f"purge of {member} ordered on {written} canonical partitions. The workers withdraw its data as "
+        f"they reach each order; when `bluelight views get member-activity {member}` says 404, it is gone."
+    )
 
 
 def member_names(settings: HubSettings) -> dict[str, str]:
