@@ -56,6 +56,8 @@ def derive(event: Event, categorise: Categorise, normalise: Normalise) -> Derive
                     line_total=line.line_total,
                     unit_price=line.unit_price,
                     price_key=price_key(line.classification, line.unit, normalise),
+                    scheme=line.classification.scheme.value,
+                    code=line.classification.code,
                 )
             )
         facts: Facts = OrderFacts(
@@ -78,6 +80,8 @@ def derive(event: Event, categorise: Categorise, normalise: Normalise) -> Derive
             end_date=event.end_date,
             max_extent_date=event.max_extent_date,
             value=event.value,
+            scheme=event.classification.scheme.value,
+            code=event.classification.code,
         )
         return Derived(facts, int(match.category == UNCLASSIFIED))
     return Derived(SupplierFacts(supplier_key=national_supplier_key(event), name=event.legal_name), 0)

@@ -32,6 +32,8 @@ class LineFacts:
     line_total: Decimal
     unit_price: Decimal
     price_key: str | None  # "CPV:33735100|EA"; None for partner-local codes
+    scheme: str = ""  # the line's own classification, kept so held spend can be reclassified
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class ContractFacts:
     end_date: date
     max_extent_date: date | None
     value: Decimal
+    scheme: str = ""  # the contract's own classification, kept so it can be reclassified
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,15 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
             "supplier_name": facts.supplier_name,
             "total_net": str(facts.total_net),
             "lines": [
-                [ln.category, ln.category_name, str(ln.line_total), str(ln.unit_price), ln.price_key]
+                [
+                    ln.category,
+                    ln.category_name,
+                    str(ln.line_total),
+                    str(ln.unit_price),
+                    ln.price_key,
+                    ln.scheme,
+                    ln.code,
+                ]
                 for ln in facts.lines
             ],
         }
@@ -105,6 +117,8 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
             "end_date": facts.end_date.isoformat(),
             "max_extent_date": facts.max_extent_date.isoformat() if facts.max_extent_date else None,
             "value": str(facts.value),
+            "scheme": facts.scheme,
+            "code": facts.code,
         }
     return {"supplier_key": facts.supplier_key, "name": facts.name}
 
@@ -118,12 +132,7 @@ def facts_from_json(family: str, data: dict[str, Any]) -> Facts:
             supplier_key=data["supplier_key"],
             supplier_name=data["supplier_name"],
             total_net=Decimal(data["total_net"]),
-            lines=tuple(
-                LineFacts(
-                    category=c, category_name=n, line_total=Decimal(t), unit_price=Decimal(p), price_key=k
-                )
-                for c, n, t, p, k in data["lines"]
-            ),
+            lines=tuple(_line(line) for line in data["lines"]),
         )
     if family == "contract":
         extent = data["max_extent_date"]
@@ -136,7 +145,24 @@ def facts_from_json(family: str, data: dict[str, Any]) -> Facts:
             end_date=date.fromisoformat(data["end_date"]),
             max_extent_date=date.fromisoformat(extent) if extent else None,
             value=Decimal(data["value"]),
+            scheme=data.get("scheme", ""),
+            code=data.get("code", ""),
         )
     if family == "supplier":
         return SupplierFacts(supplier_key=data["supplier_key"], name=data["name"])
     raise ValueError(f"unknown family {family!r} in entity facts")
+
+
+def _line(data: list[Any]) -> LineFacts:
+    # records written before lines kept their classification have 5 fields
+    c, n, t, p, k, *classification = data
+    scheme, code = classification if classification else ("", "")
+    return LineFacts(
+        category=c,
+        category_name=n,
+        line_total=Decimal(t),
+        unit_price=Decimal(p),
+        price_key=k,
+        scheme=scheme,
+        code=code,
+    )
