@@ -200,11 +200,12 @@ def build_hub(
                 try:
                     outcome, sends = stage.apply(event.value)
                     outbox.add(sends)
-                    if outcome == "purging":
-                        # the withdrawals reach Kafka before the states go (stage.py, _purge)
+                    if outcome == "order":
+                        # an operator's order: its contributions reach Kafka before the states
+                        # change (stage.py, EntityStage.apply)
                         send_outbox()
                         await app.producer.flush()
-                        stage.forget_purged()
+                        stage.finish_order()
                 except Exception:
                     m = event.message
                     log.exception(

@@ -81,8 +81,23 @@ class PurgeRecord:
     requested_at: datetime
 
 
+@dataclass(frozen=True)
+class ReclassifyRecord:
+    """A partner's new code map, for one canonical partition: place the member's held spend again.
+
+    ``bluelight categories publish`` writes one to every partition (``streams/reclassify.py``).
+    """
+
+    member: str
+    partition: int
+    partitions: int
+    partner_map: str  # the reference topic's JSON of the map
+    requested_at: datetime
+
+
 CanonicalRecord = EventRecord | RejectedRecord  # what ingest writes
-HubRecord = CanonicalRecord | PurgeRecord  # what stage one reads
+Order = PurgeRecord | ReclassifyRecord  # what operators write, one per partition
+HubRecord = CanonicalRecord | Order  # what stage one reads
 
 
 class CanonicalError(ValueError):
@@ -106,9 +121,10 @@ def key_of(record: CanonicalRecord) -> bytes:
     return rejection_key(record.member, record.source)
 
 
-def purge_key(member: str, partition: int) -> bytes:
-    """The hub-topic key of a purge order (it is written to ``partition`` explicitly)."""
-    return _dumps([member, "purge", partition])
+def order_key(order: Order) -> bytes:
+    """The hub-topic key of an operator's order (it is written to its partition explicitly)."""
+    kind = "purge" if isinstance(order, PurgeRecord) else "reclassify"
+    return _dumps([order.member, kind, order.partition])
 
 
 def partition_of(key: bytes, partitions: Sequence[int]) -> int:
@@ -150,17 +166,18 @@ def encode(record: CanonicalRecord) -> bytes:
     )
 
 
-def encode_purge(record: PurgeRecord) -> bytes:
-    """Serialise a purge order (compact JSON)."""
-    return _dumps(
-        {
-            "type": "purge",
-            "member": record.member,
-            "partition": record.partition,
-            "partitions": record.partitions,
-            "requested_at": record.requested_at.isoformat(),
-        }
-    )
+def encode_order(order: Order) -> bytes:
+    """Serialise an operator's order (compact JSON)."""
+    body: dict[str, Any] = {
+        "type": "purge" if isinstance(order, PurgeRecord) else "reclassify",
+        "member": order.member,
+        "partition": order.partition,
+        "partitions": order.partitions,
+        "requested_at": order.requested_at.isoformat(),
+    }
+    if isinstance(order, ReclassifyRecord):
+        body["map"] = order.partner_map
+    return _dumps(body)
 
 
 def decode(data: bytes | None) -> HubRecord:
@@ -169,13 +186,12 @@ def decode(data: bytes | None) -> HubRecord:
         raise CanonicalError("canonical record has no value")
     try:
         obj = json.loads(data)
-        if obj["type"] == "purge":
-            return PurgeRecord(
-                member=str(obj["member"]),
-                partition=int(obj["partition"]),
-                partitions=int(obj["partitions"]),
-                requested_at=datetime.fromisoformat(obj["requested_at"]),
-            )
+        if obj["type"] in ("purge", "reclassify"):
+            member, partition, partitions = str(obj["member"]), int(obj["partition"]), int(obj["partitions"])
+            at = datetime.fromisoformat(obj["requested_at"])
+            if obj["type"] == "purge":
+                return PurgeRecord(member, partition, partitions, at)
+            return ReclassifyRecord(member, partition, partitions, str(obj["map"]), at)
         topic, partition, offset = obj["source"]
         source = SourceRef(str(topic), int(partition), int(offset))
         if obj["type"] == "event":

@@ -8,6 +8,7 @@ streams/reference/ (or ``--reference DIR``, to try a change before shipping it).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from bluelight.settings import KafkaConnection
+from bluelight.settings import HubSettings, KafkaConnection
 from streams.categories import (
     SCHEMES,
     Reference,
@@ -28,6 +29,9 @@ from streams.categories import (
 from topologies.naming import NamingError, check_member_id, ref_topic
 
 F = TypeVar("F", bound=Callable[..., Any])
+# between a map and its reclassify orders: every ingest has read the map and written what it
+# had classified with the old one (it reads the reference topic on every poll)
+RECLASSIFY_AFTER_S = 5.0
 
 
 def _reference_option(command: F) -> F:
@@ -163,15 +167,22 @@ Examples:
     "publish", short_help="Send a partner's own code map to the hub.", epilog=PUBLISH_EXAMPLES
 )
 @click.option("--member", required=True, help="The member whose LOCAL codes the map classifies.")
+@click.option(
+    "--no-reclassify",
+    is_flag=True,
+    help="Only classify the next events; leave what the hub already holds where it landed.",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
-def publish_command(ctx: click.Context, member: str, file: Path) -> None:
+def publish_command(ctx: click.Context, member: str, file: Path, no_reclassify: bool) -> None:
     """Publish MEMBER's LOCAL code -> national category map to the hub's reference topic.
 
     FILE is the member's CSV mapping (its `categories:` section) or a file holding only that
     section ({version, codes, prefixes}). The running worker puts it in force for the next
-    events without a restart; a later publication needs a higher version. On a secured
-    cluster the hub's admin runs it (members may not write reference data).
+    events without a restart; a later publication needs a higher version. Then, unless
+    --no-reclassify, it orders the workers to place the member's orders and contracts already
+    held again with the map (docs/categories.md). On a secured cluster the hub's admin runs it
+    (members may not write reference data).
     """
     import asyncio
 
@@ -197,6 +208,30 @@ def publish_command(ctx: click.Context, member: str, file: Path) -> None:
         f"published {member}'s map v{local.version} ({len(local.codes)} codes, {len(local.prefixes)} "
         f"prefixes) to {ref_topic('categories')}; the worker applies it to the next events"
     )
+    if no_reclassify:
+        return
+    # events ingest classified with the old map, and not yet written, are written by then
+    time.sleep(RECLASSIFY_AFTER_S)
+    written = asyncio.run(_reclassify(settings, member, value.decode()))
+    click.echo(
+        f"ordered the workers to place {member}'s orders and contracts already held again with it "
+        f"({written} canonical partitions); the views move as each worker applies the order"
+    )
+
+
+async def _reclassify(settings: HubSettings, member: str, partner_map: str) -> int:
+    from aiokafka.errors import KafkaError
+
+    from streams.canonical import ReclassifyRecord
+    from streams.orders import send_orders
+
+    try:
+        return await send_orders(settings, lambda p, n, now: ReclassifyRecord(member, p, n, partner_map, now))
+    except KafkaError as exc:
+        raise click.ClickException(
+            f"the map is published, but the reclassify orders could not be written: {exc}. Run "
+            "the same command again (a map of the same version is taken once; the orders are harmless)."
+        ) from exc
 
 
 def _map_section(file: Path) -> dict[str, Any]:

@@ -257,7 +257,7 @@ def purge(ctx: click.Context, member: str, force: bool) -> None:
     """
     from aiokafka.errors import KafkaError
 
-    from streams.purge import request_purge
+    from streams.orders import request_purge
 
     settings = settings_of(ctx)
     if member in member_names(settings) and not force:

@@ -22,10 +22,12 @@ from dataclasses import replace
 from typing import Literal
 
 from streams import canonical
-from streams.canonical import EventRecord, PurgeRecord, RejectedRecord, partition_of
+from streams.canonical import EventRecord, PurgeRecord, ReclassifyRecord, RejectedRecord, partition_of
 from streams.contributions import ACTIVITY, Contribution, Part, Slot, changes, entity_parts
+from streams.facts import EntityRef
 from streams.health import observe_latency
 from streams.metrics import HubMetrics
+from streams.reclassify import local_classifier, reclassified
 from streams.state import (
     EntityState,
     Outcome,
@@ -42,7 +44,7 @@ from streams.views.member_activity import entity_activity, rejection_activity
 log = logging.getLogger(__name__)
 
 Table = MutableMapping[bytes, bytes]
-StageOutcome = Outcome | Literal["purging"]
+StageOutcome = Outcome | Literal["order"]
 
 
 class EntityStage:
@@ -60,20 +62,24 @@ class EntityStage:
         self.metrics = metrics
         self.clock = clock
         self.records_applied = 0  # canonical records handled by this process, replays included
-        self.purged: tuple[list[bytes], list[bytes]] = ([], [])  # states a purge deletes next
+        self.pending: list[tuple[Table, bytes, bytes | None]] = []  # an order's writes (None: delete)
 
     def apply(self, value: bytes | None) -> tuple[StageOutcome, list[Contribution]]:
         """Apply one canonical record; raises CanonicalError for one this release cannot read.
 
-        A purge order returns "purging" and the withdrawals: send them, wait until Kafka has
-        them, then call :meth:`forget_purged`.
+        An operator's order (purge, reclassify) returns "order" and its contributions: send them,
+        wait until Kafka has them, then call :meth:`finish_order`, which changes the states. A
+        crash before that leaves the states as they were, and the order, read again, sends
+        again; a crash after it finds nothing left to do, and its contributions are in Kafka.
         """
         record = canonical.decode(value)
         self.records_applied += 1
         if isinstance(record, EventRecord):
             return self._apply_event(record)
         if isinstance(record, PurgeRecord):
-            return "purging", self._purge(record)
+            return "order", self._purge(record)
+        if isinstance(record, ReclassifyRecord):
+            return "order", self._reclassify(record)
         return self._apply_rejection(record)
 
     def _apply_event(self, record: EventRecord) -> tuple[Outcome, list[Contribution]]:
@@ -118,29 +124,26 @@ class EntityStage:
     def _purge(self, order: PurgeRecord) -> list[Contribution]:
         """Withdraw every entity and rejection count of a member kept under one partition.
 
-        The states are deleted only by :meth:`forget_purged`, once the withdrawals are in Kafka:
-        a crash in between leaves them in place, and the order, read again, withdraws again.
+        The states are deleted by :meth:`finish_order`, once the withdrawals are in Kafka.
         Deleted earlier, a crash could lose the withdrawals with nothing left to send them from.
         """
-        def ours(key: bytes, member: str) -> bool:
-            return member == order.member and partition_of(key, range(order.partitions)) == order.partition
-
         sends: list[Contribution] = []
         doomed_entities, doomed_rejections = [], []
         for key, value in list(self.entities.items()):
             member, family, _ = json.loads(key)
-            if ours(key, member):
+            if self._held(key, member, order):
                 state = decode_entity_state(family, value)
                 # a revision above the entity's own, so no earlier contribution outranks it
                 sends += changes(key.decode(), state.rev + 1, {}, {}, state.touched)
                 doomed_entities.append(key)
         for key, value in list(self.rejections.items()):
             member = json.loads(key)[0]
-            if ours(key, member):
+            if self._held(key, member, order):
                 counts = decode_rejection_state(value)
                 sends.append(Contribution(ACTIVITY, member, key.decode(), counts.offset + 1, None))
                 doomed_rejections.append(key)
-        self.purged = (doomed_entities, doomed_rejections)
+        self.pending = [(self.entities, k, None) for k in doomed_entities]
+        self.pending += [(self.rejections, k, None) for k in doomed_rejections]
         log.warning(
             "views: purging %s from canonical partition %d: %d entities, %d rejection counts",
             order.member,
@@ -150,15 +153,54 @@ class EntityStage:
         )
         return sends
 
-    def forget_purged(self) -> int:
-        """Delete the states of the last purge order (its withdrawals are in Kafka); how many."""
-        entities, rejections = self.purged
-        for key in entities:
-            del self.entities[key]
-        for key in rejections:
-            del self.rejections[key]
-        self.purged = ([], [])
-        return len(entities) + len(rejections)
+    # -- reclassify --------------------------------------------------------------------------
+
+    def _reclassify(self, order: ReclassifyRecord) -> list[Contribution]:
+        """Place the LOCAL lines of a member's orders and contracts under one partition again.
+
+        An entity whose categories move gets a new revision and sends its new contributions; one
+        that stays as it was sends nothing, so an order read again changes nothing.
+        """
+        classify = local_classifier(order.member, order.partner_map)
+        sends: list[Contribution] = []
+        self.pending = []
+        for key, value in list(self.entities.items()):
+            member, family, entity_id = json.loads(key)
+            if not self._held(key, member, order):
+                continue
+            old = decode_entity_state(family, value)
+            facts = reclassified(old.facts, classify)
+            if facts is old.facts:
+                continue
+            ref = EntityRef(member, family, entity_id)
+            before = _current_parts(old, ref)
+            new = replace(old, facts=facts, reclassified=old.reclassified + 1)
+            after = _current_parts(new, ref)
+            new = replace(new, touched=new.touched | frozenset(after))
+            self.pending.append((self.entities, key, encode_entity_state(new)))
+            sends += changes(key.decode(), new.rev, before, after)
+        log.info(
+            "views: %s's map placed again under canonical partition %d: %d entities moved",
+            order.member,
+            order.partition,
+            len(self.pending),
+        )
+        return sends
+
+    @staticmethod
+    def _held(key: bytes, member: str, order: PurgeRecord | ReclassifyRecord) -> bool:
+        """Whether ``key`` (of ``member``) is kept under the partition an order is for."""
+        return member == order.member and partition_of(key, range(order.partitions)) == order.partition
+
+    def finish_order(self) -> int:
+        """Write the states of the last order (its contributions are in Kafka); how many."""
+        for table, key, value in self.pending:
+            if value is None:
+                del table[key]
+            else:
+                table[key] = value
+        done, self.pending = len(self.pending), []
+        return done
 
 
 def _activity(state: EntityState, record: EventRecord) -> dict[Slot, Part]:
@@ -167,7 +209,11 @@ def _activity(state: EntityState, record: EventRecord) -> dict[Slot, Part]:
 
 def _parts(state: EntityState, record: EventRecord) -> dict[Slot, Part]:
     """Everything an entity state contributes: its view parts and its member's counts."""
-    return {**entity_parts(state.current(record.ref)), **_activity(state, record)}
+    return _current_parts(state, record.ref)
+
+
+def _current_parts(state: EntityState, ref: EntityRef) -> dict[Slot, Part]:
+    return {**entity_parts(state.current(ref)), (ACTIVITY, ref.member): entity_activity(state)}
 
 
 def rejection_contribution(key: bytes, member: str, state: RejectionState) -> Contribution:

@@ -41,11 +41,12 @@ class EntityState:
     # every (view, view key) this entity has ever contributed to: what a replay withdraws from
     # where it contributes no more (streams/contributions.py)
     touched: frozenset[tuple[str, str]] = frozenset()
+    reclassified: int = 0  # reclassify orders that moved a line (streams/reclassify.py)
 
     @property
     def rev(self) -> int:
-        """Records applied to this state: grows with every change (the contribution revision)."""
-        return self.accepted + self.duplicates
+        """Changes applied to this state: grows with every one (the contribution revision)."""
+        return self.accepted + self.duplicates + self.reclassified
 
     def current(self, ref: EntityRef) -> Current:
         """The entity's current state as the views consume it."""
@@ -93,6 +94,7 @@ def apply_event(state: EntityState | None, record: EventRecord) -> tuple[EntityS
             newest_published_at=newest,
             offsets=offsets,
             touched=state.touched,
+            reclassified=state.reclassified,
         )
         return new, "accepted"
     new = replace(state, duplicates=state.duplicates + 1, newest_published_at=newest, offsets=offsets)
@@ -124,6 +126,7 @@ def encode_entity_state(state: EntityState) -> bytes:
             "newest_published_at": state.newest_published_at.isoformat(),
             "offsets": state.offsets,
             "touched": sorted(state.touched),
+            "reclassified": state.reclassified,
         }
     )
 
@@ -141,6 +144,7 @@ def decode_entity_state(family: str, data: bytes) -> EntityState:
         newest_published_at=datetime.fromisoformat(obj["newest_published_at"]),
         offsets={str(k): int(v) for k, v in obj["offsets"].items()},
         touched=frozenset((str(v), str(k)) for v, k in obj.get("touched", ())),
+        reclassified=int(obj.get("reclassified", 0)),
     )
 
 

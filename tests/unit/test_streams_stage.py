@@ -5,23 +5,34 @@ tables gives the same views as the incremental updates."""
 from __future__ import annotations
 
 import random
+import shutil
 import zlib
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from streams import canonical, contributions
-from streams.canonical import PurgeRecord, SourceRef
-from streams.categories import map_classification, normalise_code
+from streams.canonical import PurgeRecord, ReclassifyRecord, SourceRef
+from streams.categories import encode_partner_map, map_classification, normalise_code
 from streams.contributions import Contribution, Outbox, decode_pack, packs
 from streams.fold import FoldStage
 from streams.metrics import HubMetrics
 from streams.route import route
 from streams.stage import EntityStage
 from streams.views.index import ViewIndex
-from tests.oracle import KEY_FIELD, Categories, Sent, diff_view, expected_views, normalise_served
+from tests.oracle import (
+    KEY_FIELD,
+    REFERENCE_DIR,
+    Categories,
+    Sent,
+    diff_view,
+    expected_views,
+    normalise_served,
+)
 from tests.oracle_gen import Plan, generate
 from topologies.naming import VIEWS, member_topic
 
@@ -83,13 +94,18 @@ def served(s: Stages) -> dict[str, dict[str, object]]:
     return out
 
 
-def assert_matches_oracle(s: Stages, sent: list[Sent] = SENT) -> None:
-    want = expected_views(sent, Categories(), AS_OF)
+def oracle_problems(s: Stages, sent: list[Sent] = SENT, categories: Categories | None = None) -> list[str]:
+    want = expected_views(sent, categories or Categories(), AS_OF)
     got = served(s)
     problems = []
     for view in VIEWS:
         diff = diff_view(want[view], normalise_served(view, got[view]), KEY_FIELD[view])
         problems += [f"{view}: {d}" for d in diff]
+    return problems
+
+
+def assert_matches_oracle(s: Stages, sent: list[Sent] = SENT, categories: Categories | None = None) -> None:
+    problems = oracle_problems(s, sent, categories)
     assert not problems, "\n".join(problems)
 
 
@@ -203,7 +219,7 @@ def test_packs_stay_under_their_size_limit() -> None:
 
 def purge_orders(member: str) -> list[bytes]:
     now = datetime(2026, 12, 2, tzinfo=UTC)
-    return [canonical.encode_purge(PurgeRecord(member, p, 3, now)) for p in range(3)]
+    return [canonical.encode_order(PurgeRecord(member, p, 3, now)) for p in range(3)]
 
 
 def test_a_purge_takes_one_member_out_and_survives_being_read_again() -> None:
@@ -218,20 +234,67 @@ def test_a_purge_takes_one_member_out_and_survives_being_read_again() -> None:
     orders = purge_orders(gone)
     for order in orders:
         outcome, sends = s.one.apply(order)
-        assert outcome == "purging"
+        assert outcome == "order"
         outbox.add(sends)
         for _, pack in outbox.drain():
             s.two.apply(pack)
         if order == orders[0]:
             continue  # crashed before forgetting partition 0: its order is read again below
-        s.one.forget_purged()
+        s.one.finish_order()
     rest = [x for x in SENT if x.member != gone]
     assert_matches_oracle(s, rest)
     for order in orders:  # read again after a crash
         outbox.add(s.one.apply(order)[1])
         for _, pack in outbox.drain():
             s.two.apply(pack)
-        s.one.forget_purged()
+        s.one.finish_order()
     assert_matches_oracle(s, rest)
     assert not [k for k in s.one.entities if gone.encode() in k]
     assert not [k for k in s.one.rejections if gone.encode() in k]
+
+
+def test_a_published_map_places_held_spend_again_exactly_once(tmp_path: Path) -> None:
+    """Kent publishes a second map that places its radio material group elsewhere: what the hub
+    holds moves, as an oracle reading the new map expects; the orders read again (before or
+    after the states were written) change nothing more."""
+    member = "kent-police"
+    ours = yaml.safe_load((REFERENCE_DIR / "local" / f"{member}.yaml").read_text())
+    ours["codes"]["MG-RADIO"] = ["estates-fm", "Radio masts are estates in Kent's second map"]
+    ours["version"] = 2
+    reference = tmp_path / "reference"
+    shutil.copytree(REFERENCE_DIR, reference)
+    (reference / "local" / f"{member}.yaml").write_text(yaml.safe_dump(ours))
+    after = Categories(reference)
+
+    s = Stages()
+    for _, _, value in canonical_stream(SENT):
+        s.apply(value)
+    assert_matches_oracle(s)
+    assert oracle_problems(s, SENT, after), "the generated stream has no line the new map moves"
+
+    codes = {code: rule[0] for code, rule in ours["codes"].items()}
+    partner_map = encode_partner_map(member, 2, codes, {}).decode()
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    orders = [canonical.encode_order(ReclassifyRecord(member, p, 3, partner_map, now)) for p in range(3)]
+    outbox = Outbox(3)
+
+    def order(value: bytes, finish: bool) -> int:
+        outcome, sends = s.one.apply(value)
+        assert outcome == "order"
+        outbox.add(sends)
+        for _, pack in outbox.drain():
+            s.two.apply(pack)
+        if finish:
+            s.one.finish_order()
+        return len(sends)
+
+    crashed = None
+    for value in orders:
+        sent = order(value, finish=crashed is not None)
+        if sent and crashed is None:
+            crashed = (value, sent)  # a crash before its states were written
+    assert crashed is not None, "no partition holds a line the new map moves"
+    assert_matches_oracle(s, SENT, after)
+    assert order(crashed[0], finish=True) == crashed[1]  # read again: the same contributions
+    assert sum(order(value, finish=True) for value in orders) == 0  # and again: nothing left to move
+    assert_matches_oracle(s, SENT, after)
