@@ -37,6 +37,7 @@ from streams.contributions import Outbox
 from streams.derive import Categorise, Normalise
 from streams.faust_fixes import HubApp, bound_web_reads
 from streams.fold import FoldStage
+from streams.html import add_html_pages
 from streams.ingest import Ingest
 from streams.metrics import HubMetrics
 from streams.pages import Pulse, access_for, add_view_pages
@@ -349,14 +350,17 @@ def _add_pages(hub: Hub) -> None:
     # tokens, answered from the read model (every view in full on every worker)
     # the stream is busy while records wait at ingest or any stage applied some lately
     moved = Pulse(lambda: hub.ingest.records_done + hub.stage.records_applied + hub.fold.records_applied)
+    access = access_for(hub.settings)
     add_view_pages(
         app,
         lambda: hub.model,
         lambda: hub.ready,
-        access_for(hub.settings),
+        access,
         lambda: hub.model.records_read,
         lambda: hub.ingest.backlog > 0 or moved(),
     )
+    # the pages for people (streams/html.py), over the same read model
+    add_html_pages(app, lambda: hub.model, lambda: hub.ready, access)
 
     @app.page("/health")
     class HealthPage(View):

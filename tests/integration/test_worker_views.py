@@ -357,3 +357,33 @@ def test_a_half_sent_request_is_dropped(worker: Worker) -> None:
     waited = time.monotonic() - began
     assert closed == b"" or closed.startswith(b"HTTP/1.1 4"), closed
     assert waited < 30, f"the worker held a half-sent request for {waited:.0f}s"
+
+
+def _page(worker: Worker, path: str, partial: bool = False) -> tuple[int, str]:
+    headers = {"X-Partial": "1"} if partial else {}
+    request = urllib.request.Request(f"http://{worker.http}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_the_pages_for_people_are_served(worker: Worker) -> None:
+    """The overview, a category, a supplier and search, as HTML from the same read model."""
+    spend = worker.wait_for("/views/category-spend", lambda st, b: st == 200 and b["items"], timeout=400)
+    first = spend["items"][0]
+    status, page = _page(worker, "/")
+    assert status == 200 and "<h1>National overview</h1>" in page and page.startswith("<!doctype html>")
+    assert f'href="/category/{first["category"]}"' in page
+    status, page = _page(worker, f"/category/{first['category']}")
+    assert status == 200 and "<svg" in page and first["name"] in page
+    status, part = _page(worker, f"/category/{first['category']}", partial=True)
+    assert status == 200 and "<html" not in part and first["name"] in part  # what the refresher swaps in
+    _, exposure = worker.get("/views/supplier-exposure")
+    supplier = exposure["items"][0]
+    status, page = _page(worker, "/supplier/" + urllib.parse.quote(supplier["supplier_key"], safe=""))
+    assert status == 200 and "Alternatives in the same categories" in page
+    status, page = _page(worker, "/search?q=" + urllib.parse.quote(first["name"][:4]))
+    assert status == 200 and f'href="/category/{first["category"]}"' in page
+    assert _page(worker, "/category/no-such-category")[0] == 404

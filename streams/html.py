@@ -1,0 +1,546 @@
+"""Pages for people: the national overview, a category, a supplier, a partner, and search.
+
+Server-rendered HTML over the same read model the JSON pages answer from (every worker holds
+every view), so any worker serves every page. Pure functions turn the views into HTML; nothing
+is fetched from outside (no CDN, no web fonts: the pages work on a machine with no internet).
+Every chart is an inline SVG with a table beside it holding the same numbers. A page refreshes
+its own content every 10 s without a reload (a few lines of script swap in ``<main>``).
+Everything a partner sent is escaped: supplier names are hostile input.
+
+Who may see what (docs/consumers.md, "Pages"): a national token every page; a member token
+its own partner page; a subscriber token the pages built from the national views (overview,
+category, supplier, search). A browser opens a session with ``/login`` (the token is kept in
+an HttpOnly cookie); scripts send ``Authorization: Bearer``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+import faust
+from faust.web import Request, Response, View
+
+from streams.views.export import ReadModel
+from streams.web import today
+from topologies.readers import Access, decide, identify
+
+Item = dict[str, Any]
+COOKIE = "bluelight_token"
+REFRESH_MS = 10_000
+TOP = 10  # rows in each overview table
+
+
+# -- pure rendering -----------------------------------------------------------------------------
+
+
+def money(value: str | Decimal | None) -> str:
+    """£1,234 (whole pounds: the pages are for reading, the JSON and CSV keep the pence)."""
+    if value in (None, ""):
+        return "-"
+    return f"£{Decimal(value):,.0f}"
+
+
+def link(kind: str, key: str, text: str) -> str:
+    """A link to a category, supplier or partner page."""
+    return f'<a href="/{kind}/{quote(key, safe="")}">{escape(text)}</a>'
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], caption: str = "") -> str:
+    """An HTML table; cells are already HTML (escape text before passing it)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def bars(values: Sequence[tuple[str, Decimal]], label: str) -> str:
+    """An inline SVG bar chart of (label, value); the table beside it carries the numbers."""
+    if not values:
+        return ""
+    top = max((v for _, v in values), default=Decimal(0)) or Decimal(1)
+    width, gap, height = 28, 6, 120
+    out = []
+    for i, (name, value) in enumerate(values):
+        h = int(height * value / top) if value > 0 else 0
+        x = i * (width + gap)
+        out.append(
+            f'<rect x="{x}" y="{height - h}" width="{width}" height="{h}"><title>{escape(name)}: '
+            f"{money(value)}</title></rect>"
+        )
+    total_width = len(values) * (width + gap)
+    return (
+        f'<svg class="chart" role="img" aria-label="{escape(label)}" width="{total_width}" '
+        f'height="{height}" viewBox="0 0 {total_width} {height}">{"".join(out)}</svg>'
+    )
+
+
+def age(stamp: str | None, now: datetime) -> str:
+    """How long ago an ISO time was, in words a person reads at a glance."""
+    if not stamp:
+        return "never"
+    seconds = (now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def overview(model: ReadModel, as_of: date, now: datetime) -> str:
+    """Spend by category and month, shared suppliers, contracts ending soon, partner freshness."""
+    spend = sorted(model.items("category-spend", as_of), key=lambda i: -Decimal(i["total_net"]))
+    months: dict[str, Decimal] = {}
+    for item in spend:
+        for month, total in item.get("by_month", {}).items():
+            months[month] = months.get(month, Decimal(0)) + Decimal(total)
+    by_month = sorted(months.items())[-12:]
+    shared = sorted(
+        model.items("supplier-exposure", as_of),
+        key=lambda i: (-len(i["members"]), -Decimal(i["order_total"])),
+    )
+    pipeline = model.items("contract-pipeline", as_of)
+    together = sorted(
+        (i for i in pipeline if i.get("collaboration")),
+        key=lambda i: (-len(i["collaboration"]), i["category"]),
+    )
+    ending = sorted(
+        pipeline,
+        key=lambda i: -(i["expiring"]["within_6m"]["count"] + i["expiring"]["6_to_12m"]["count"]),
+    )
+    activity = model.items("member-activity", as_of)
+    return "".join(
+        [
+            "<h1>National overview</h1>",
+            "<h2>Where several partners' contracts end within a year</h2>",
+            "<p>A chance to aggregate demand: each row is a category where at least two partners' "
+            "live contracts end in the next 12 months.</p>",
+            table(
+                ["category", "partners", "partners' contracts ending within 12 months"],
+                (
+                    [
+                        link("category", i["category"], i["name"]),
+                        str(len(i["collaboration"])),
+                        ", ".join(link("partner", m, m) for m in i["collaboration"]),
+                    ]
+                    for i in together
+                ),
+            )
+            if together
+            else "<p>No category has two partners' contracts ending within a year.</p>",
+            "<h2>Spend by month</h2>",
+            '<div class="pair">',
+            bars([(m, v) for m, v in by_month], "national spend by month"),
+            table(["month", "spend"], ([escape(m), money(v)] for m, v in by_month)),
+            "</div>",
+            "<h2>Spend by category</h2>",
+            '<div class="pair">',
+            bars([(i["name"], Decimal(i["total_net"])) for i in spend[:TOP]], "spend by category"),
+            table(
+                ["category", "spend", "orders", "suppliers", "partners"],
+                (
+                    [
+                        link("category", i["category"], i["name"]),
+                        money(i["total_net"]),
+                        str(i["order_count"]),
+                        str(i["supplier_count"]),
+                        str(len(i["by_member"])),
+                    ]
+                    for i in spend
+                ),
+            ),
+            "</div>",
+            "<h2>Suppliers many partners depend on</h2>",
+            table(
+                ["supplier", "partners", "orders", "live contracts", "categories"],
+                (
+                    [
+                        link("supplier", i["supplier_key"], i["name"]),
+                        str(len(i["members"])),
+                        money(i["order_total"]),
+                        money(i["live_contract_value"]),
+                        str(len(i["categories"])),
+                    ]
+                    for i in shared[:TOP]
+                ),
+            ),
+            "<h2>Contracts ending soon</h2>",
+            table(
+                ["category", "ending in 6 months", "in 6-12 months", "in 12-24 months", "live value"],
+                (
+                    [
+                        link("category", i["category"], i["name"]),
+                        _bucket(i, "within_6m"),
+                        _bucket(i, "6_to_12m"),
+                        _bucket(i, "12_to_24m"),
+                        money(i["live_value"]),
+                    ]
+                    for i in ending[:TOP]
+                ),
+            ),
+            "<h2>Partners: how fresh is each feed</h2>",
+            table(
+                ["partner", "newest event", "accepted", "rejected"],
+                (
+                    [
+                        link("partner", i["member_id"], i["member_id"]),
+                        age(i.get("last_event_at"), now),
+                        str(i["accepted"]),
+                        str(sum(i["rejected"].values())),
+                    ]
+                    for i in activity
+                ),
+            ),
+        ]
+    )
+
+
+def _bucket(item: Item, bucket: str) -> str:
+    got = item["expiring"][bucket]
+    return f"{got['count']} ({money(got['value'])})" if got["count"] else "-"
+
+
+def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
+    """Spend by month, partner and supplier; contracts ending; None for an unknown category."""
+    spend = model.item("category-spend", key, as_of)
+    pipeline = model.item("contract-pipeline", key, as_of)
+    if spend is None and pipeline is None:
+        return None
+    name = (spend or pipeline or {}).get("name", key)
+    out = [f"<h1>{escape(name)}</h1>", f'<p class="key">{escape(key)}</p>']
+    if spend is not None:
+        months = sorted((m, Decimal(v)) for m, v in spend["by_month"].items())
+        out += [
+            f"<p>Spend {money(spend['total_net'])} on {spend['order_count']} orders with "
+            f"{spend['supplier_count']} suppliers.</p>",
+            "<h2>Spend by month</h2>",
+            '<div class="pair">',
+            bars(months, f"{name}: spend by month"),
+            table(["month", "spend"], ([escape(m), money(v)] for m, v in months)),
+            "</div>",
+            "<h2>By partner</h2>",
+            table(
+                ["partner", "spend", "share"],
+                (
+                    [link("partner", m, m), money(v), _share(Decimal(v), Decimal(spend["total_net"]))]
+                    for m, v in sorted(spend["by_member"].items(), key=lambda kv: -Decimal(kv[1]))
+                ),
+            ),
+        ]
+    suppliers = [i for i in model.items("supplier-exposure", as_of) if key in i["categories"]]
+    suppliers.sort(key=lambda i: -Decimal(i["order_total"]))
+    out += [
+        "<h2>Suppliers in this category</h2>",
+        "<p>Each supplier's orders across all its categories (the views do not split a supplier's "
+        "spend by category).</p>",
+        table(
+            ["supplier", "partners", "orders", "live contracts"],
+            (
+                [
+                    link("supplier", i["supplier_key"], i["name"]),
+                    str(len(i["members"])),
+                    money(i["order_total"]),
+                    money(i["live_contract_value"]),
+                ]
+                for i in suppliers
+            ),
+        ),
+    ]
+    if pipeline is not None:
+        out += [
+            "<h2>Contracts</h2>",
+            table(
+                ["ending in 6 months", "in 6-12 months", "in 12-24 months", "past end, still live"],
+                [[_bucket(pipeline, b) for b in ("within_6m", "6_to_12m", "12_to_24m", "past_end")]],
+            ),
+            table(
+                ["partner", "contract", "supplier", "ends", "value"],
+                (
+                    [
+                        link("partner", c["member_id"], c["member_id"]),
+                        escape(c["entity_id"]),
+                        link("supplier", c["supplier_key"], c["supplier_key"]),
+                        escape(c["end_date"]),
+                        money(c["value"]),
+                    ]
+                    for c in pipeline["contracts"]
+                ),
+            ),
+        ]
+    return "".join(out)
+
+
+def _share(part: Decimal, whole: Decimal) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def supplier_page(model: ReadModel, key: str, as_of: date) -> str | None:
+    """Who is exposed, live contracts, alternatives in the same categories; None if unknown."""
+    item = model.item("supplier-exposure", key, as_of)
+    if item is None:
+        return None
+    contracts = [
+        (p["category"], p["name"], c)
+        for p in model.items("contract-pipeline", as_of)
+        for c in p["contracts"]
+        if c["supplier_key"] == key
+    ]
+    others = [
+        i
+        for i in model.items("supplier-exposure", as_of)
+        if i["supplier_key"] != key and set(i["categories"]) & set(item["categories"])
+    ]
+    others.sort(key=lambda i: (-Decimal(i["order_total"]), i["supplier_key"]))
+    return "".join(
+        [
+            f"<h1>{escape(item['name'])}</h1>",
+            f'<p class="key">{escape(key)}</p>',
+            f"<p>Orders {money(item['order_total'])}, "
+            f"live contracts {money(item['live_contract_value'])}.</p>",
+            "<h2>Partners exposed</h2>",
+            "<p>" + ", ".join(link("partner", m, m) for m in item["members"]) + "</p>",
+            "<h2>Categories</h2>",
+            "<p>" + ", ".join(link("category", c, c) for c in item["categories"]) + "</p>",
+            "<h2>Live contracts</h2>",
+            table(
+                ["partner", "contract", "category", "ends", "value"],
+                (
+                    [
+                        link("partner", c["member_id"], c["member_id"]),
+                        escape(c["entity_id"]),
+                        link("category", cat, name),
+                        escape(c["end_date"]),
+                        money(c["value"]),
+                    ]
+                    for cat, name, c in contracts
+                ),
+            ),
+            "<h2>Alternatives in the same categories</h2>",
+            table(
+                ["supplier", "partners", "orders", "categories shared"],
+                (
+                    [
+                        link("supplier", i["supplier_key"], i["name"]),
+                        str(len(i["members"])),
+                        money(i["order_total"]),
+                        escape(", ".join(sorted(set(i["categories"]) & set(item["categories"])))),
+                    ]
+                    for i in others[:TOP]
+                ),
+            ),
+        ]
+    )
+
+
+def partner_page(model: ReadModel, member: str, as_of: date, now: datetime) -> str | None:
+    """What a partner sent and how much of its spend the hub could place; None if unknown."""
+    item = model.item("member-activity", member, as_of)
+    if item is None:
+        return None
+    total = Decimal(0)
+    unclassified = Decimal(0)
+    for spend in model.items("category-spend", as_of):
+        mine = Decimal(spend["by_member"].get(member, 0))
+        total += mine
+        if spend["category"] == "unclassified":
+            unclassified = mine
+    rejected = sorted(item["rejected"].items())
+    return "".join(
+        [
+            f"<h1>{escape(member)}</h1>",
+            f"<p>Newest event {age(item.get('last_event_at'), now)}.</p>",
+            "<h2>What it sent</h2>",
+            table(
+                ["accepted", "duplicates", "rejected"],
+                [[str(item["accepted"]), str(item["duplicates"]), str(sum(n for _, n in rejected))]],
+            ),
+            table(["rejected as", "records"], ([escape(k), str(n)] for k, n in rejected))
+            if rejected
+            else "",
+            f"<p>Its dead letters, with the reason and field: <code>bluelight rejects --member "
+            f"{escape(member)}</code>.</p>",
+            "<h2>Data quality</h2>",
+            table(
+                ["spend", "unclassified", "share unclassified"],
+                [[money(total), money(unclassified), _share(unclassified, total)]],
+            ),
+        ]
+    )
+
+
+def search_page(model: ReadModel, query: str, as_of: date) -> str:
+    """Categories, suppliers and partners whose name or key contains ``query``."""
+    q = query.strip().lower()
+    if not q:
+        return "<h1>Search</h1><p>Type part of a category, supplier or partner name.</p>"
+    cats = [i for i in model.items("category-spend", as_of) if q in i["name"].lower() or q in i["category"]]
+    sups = [
+        i
+        for i in model.items("supplier-exposure", as_of)
+        if q in i["name"].lower() or q in i["supplier_key"].lower()
+    ]
+    members = [m for m in model.keys("member-activity") if q in m]
+    found = len(cats) + len(sups) + len(members)
+    return "".join(
+        [
+            f"<h1>Search: {escape(query)}</h1>",
+            f"<p>{found} found.</p>",
+            "<h2>Categories</h2>" + _list(link("category", i["category"], i["name"]) for i in cats),
+            "<h2>Suppliers</h2>" + _list(link("supplier", i["supplier_key"], i["name"]) for i in sups[:100]),
+            "<h2>Partners</h2>" + _list(link("partner", m, m) for m in members),
+        ]
+    )
+
+
+def _list(links: Iterable[str]) -> str:
+    items = "".join(f"<li>{x}</li>" for x in links)
+    return f"<ul>{items}</ul>" if items else "<p>None.</p>"
+
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b}
+header{background:#0b3d91;color:#fff;padding:.6em 1em;display:flex;gap:1em;align-items:center}
+header a{color:#fff;font-weight:bold;text-decoration:none}
+header form{margin-left:auto}
+main{padding:1em;max-width:70em}
+.banner{background:#fff3cd;padding:.5em 1em;border-bottom:1px solid #e0c36a}
+table{border-collapse:collapse;margin:.5em 0 1em}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+td:nth-child(n+2){font-variant-numeric:tabular-nums}
+.pair{display:flex;gap:2em;align-items:flex-start;flex-wrap:wrap}
+.chart rect{fill:#0b3d91}
+.key{color:#666;font-family:monospace}
+"""
+
+SCRIPT = (
+    "<script>setInterval(async()=>{const r=await fetch(location.href,{headers:{'X-Partial':'1'},"
+    "credentials:'same-origin'});if(r.ok){document.querySelector('main').innerHTML=await r.text();}},"
+    f"{REFRESH_MS});</script>"
+)
+
+
+def document(title: str, body: str, notice: str = "", query: str = "") -> str:
+    """A whole page: header with search, an optional banner, the body, the refresher."""
+    banner = f'<div class="banner">{escape(notice)}</div>' if notice else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} - BlueLight</title><style>{STYLE}</style></head><body>"
+        '<header><a href="/">BlueLight</a><span>national procurement views</span>'
+        '<form action="/search"><input name="q" aria-label="search" placeholder="category, supplier, partner"'
+        f' value="{escape(query)}"><button>Search</button></form></header>{banner}'
+        f"<main>{body}</main>{SCRIPT}</body></html>"
+    )
+
+
+LOGIN = (
+    "<h1>Open a session</h1><p>Paste the reader token you were given "
+    "(<code>bluelight topology reader-token</code>).</p>"
+    '<form method="post" action="/login"><input name="token" type="password" aria-label="token">'
+    "<button>Open</button></form>"
+)
+
+
+# -- the web -----------------------------------------------------------------------------------
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def add_html_pages(
+    app: faust.App, model: Callable[[], ReadModel], ready: Callable[[], bool], access: Access
+) -> None:
+    """``/``, ``/category/<id>``, ``/supplier/<key>``, ``/partner/<id>``, ``/search``, ``/login``."""
+
+    def page(kind: str) -> Callable[[Callable[..., str | None]], Handler]:
+        """Check who may see the page, render it, wrap it (or just ``<main>`` for a refresh)."""
+
+        def wrap(render: Callable[..., str | None]) -> Handler:
+            @functools.wraps(render)
+            async def get(self: View, request: Request, **kwargs: Any) -> Response:
+                bearer = request.headers.get("Authorization") or _cookie_bearer(request)
+                status, reason, notice = may_see(access, kind, kwargs.get("key"), bearer)
+                if status != 200:
+                    login = LOGIN if status == 401 else ""
+                    return _html(self, document("Not allowed", f"<p>{escape(reason)}</p>{login}"), status)
+                if not ready():
+                    starting = "<p>The views are being rebuilt; try again in a moment.</p>"
+                    return _html(self, document("Starting", starting), 503)
+                query = request.query.get("q", "")
+                now = datetime.now().astimezone()
+                body: str | None = render(model(), as_of=today(), now=now, q=query, **kwargs)
+                if body is None:
+                    return _html(self, document("Not found", "<p>Nothing by that name here.</p>"), 404)
+                if request.headers.get("X-Partial"):
+                    return _html(self, body, 200)
+                return _html(self, document(kind, body, notice, query), 200)
+
+            return get
+
+        return wrap
+
+    @app.page("/")
+    class Overview(View):
+        get = page("overview")(lambda m, as_of, now, q: overview(m, as_of, now))
+
+    @app.page("/category/{key:.+}")
+    class Category(View):
+        get = page("category")(lambda m, as_of, now, q, key: category_page(m, key, as_of))
+
+    @app.page("/supplier/{key:.+}")
+    class Supplier(View):
+        get = page("supplier")(lambda m, as_of, now, q, key: supplier_page(m, key, as_of))
+
+    @app.page("/partner/{key:.+}")
+    class Partner(View):
+        get = page("partner")(lambda m, as_of, now, q, key: partner_page(m, key, as_of, now))
+
+    @app.page("/search")
+    class Search(View):
+        get = page("search")(lambda m, as_of, now, q: search_page(m, q, as_of))
+
+    @app.page("/login")
+    class Login(View):
+        async def get(self, request: Request) -> Response:
+            return _html(self, document("Open a session", LOGIN), 200)
+
+        async def post(self, request: Request) -> Response:
+            form = await request.post()
+            token = str(form.get("token", "")).strip()
+            if identify(access, f"Bearer {token}") is None:
+                unknown = "<p>That token is not known here.</p>" + LOGIN
+                return _html(self, document("Open a session", unknown), 401)
+            cookie = f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+            return self.text("", status=303, headers={"Location": "/", "Set-Cookie": cookie})
+
+
+def may_see(access: Access, kind: str, key: str | None, bearer: str | None) -> tuple[int, str, str]:
+    """(status, reason, banner) for a page.
+
+    National: every page; a member: its own partner page; a subscriber: the national views' pages.
+    """
+    decision = decide(access, "/views", bearer)  # who is asking (anonymous only on a local demo)
+    if decision.status != 200:
+        return decision.status, decision.reason, ""
+    reader = identify(access, bearer)
+    if reader is None or reader.role == "national":
+        return 200, "", decision.notice
+    if reader.role == "subscriber":
+        if kind == "partner":
+            return 403, "a subscriber token reads the national views; partner pages need a national token", ""
+        return 200, "", ""
+    if kind == "partner" and key == reader.member:
+        return 200, "", ""
+    return 403, f"a member token opens its own partner page: /partner/{reader.member}", ""
+
+
+def _cookie_bearer(request: Request) -> str | None:
+    token = request.cookies.get(COOKIE)
+    return f"Bearer {token}" if token else None
+
+
+def _html(view: View, text: str, status: int) -> Response:
+    return view.text(text, content_type="text/html", status=status)

@@ -1,0 +1,94 @@
+"""The pages for people: built from the views, every name escaped, and shown only to who may see them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from test_readers import access, bearer
+from test_streams_stage import AS_OF, SENT, Stages, canonical_stream
+
+from streams.html import category_page, document, may_see, overview, partner_page, search_page, supplier_page
+from streams.readmodel import ReadModel
+
+NOW = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def views() -> Stages:
+    s = Stages()
+    for _, _, value in canonical_stream(SENT):
+        s.apply(value)
+    return s
+
+
+def test_the_overview_shows_every_category_and_the_chances_to_buy_together() -> None:
+    index = views().index
+    page = overview(index, AS_OF, NOW)
+    for item in index.items("category-spend", AS_OF):
+        assert f'href="/category/{item["category"]}"' in page
+    together = [i for i in index.items("contract-pipeline", AS_OF) if i["collaboration"]]
+    assert together, "the generated contracts give no collaboration: the check below would pass on nothing"
+    section = page.split("<h2>Spend by month</h2>")[0]
+    for item in together:
+        assert item["name"] in section
+        for member in item["collaboration"]:
+            assert f'href="/partner/{member}"' in section
+    for item in index.items("member-activity", AS_OF):
+        assert f'href="/partner/{item["member_id"]}"' in page
+
+
+def test_category_supplier_and_partner_pages_carry_their_numbers() -> None:
+    index = views().index
+    spend = index.items("category-spend", AS_OF)[0]
+    page = category_page(index, spend["category"], AS_OF)
+    assert page is not None and spend["name"] in page and "<svg" in page and "<table>" in page
+    supplier = index.items("supplier-exposure", AS_OF)[0]
+    page = supplier_page(index, supplier["supplier_key"], AS_OF)
+    assert page is not None and all(f'href="/partner/{m}"' in page for m in supplier["members"])
+    member = index.items("member-activity", AS_OF)[0]
+    page = partner_page(index, member["member_id"], AS_OF, NOW)
+    assert page is not None and f"<td>{member['accepted']}</td>" in page
+    assert category_page(index, "no-such-category", AS_OF) is None
+    assert supplier_page(index, "CH:NOPE", AS_OF) is None
+    assert partner_page(index, "nobody", AS_OF, NOW) is None
+
+
+def test_search_finds_by_part_of_a_name() -> None:
+    index = views().index
+    supplier = index.items("supplier-exposure", AS_OF)[0]
+    page = search_page(index, supplier["name"][:5].upper(), AS_OF)
+    assert f'href="/supplier/{supplier["supplier_key"]}' in page.replace("%3A", ":")
+
+
+def test_names_partners_sent_are_escaped() -> None:
+    model = ReadModel()
+    hostile = '<script>alert("x")</script>'
+    model.put(
+        "supplier-exposure",
+        "CH:1",
+        {
+            "supplier_key": "CH:1",
+            "name": hostile,
+            "order_total": "10.00",
+            "live_contract_value": "0.00",
+            "members": ["kent-police"],
+            "categories": ["estates-fm"],
+        },
+    )
+    for page in (supplier_page(model, "CH:1", AS_OF), search_page(model, "script", AS_OF)):
+        assert page is not None and hostile not in page and "&lt;script&gt;" in page
+    assert hostile not in document("t", "", query=hostile)
+
+
+def test_who_may_see_which_page() -> None:
+    off_demo = access(local=False)
+    assert may_see(off_demo, "overview", None, None)[0] == 401
+    assert may_see(off_demo, "overview", None, bearer("national"))[0] == 200
+    assert may_see(off_demo, "partner", "kent-police", bearer("national"))[0] == 200
+    member = bearer("member:kent-police")
+    assert may_see(off_demo, "partner", "kent-police", member)[0] == 200
+    assert may_see(off_demo, "partner", "avon-fire", member)[0] == 403
+    assert may_see(off_demo, "overview", None, member)[0] == 403
+    assert may_see(off_demo, "category", "estates-fm", bearer("subscriber"))[0] == 200
+    assert may_see(off_demo, "partner", "kent-police", bearer("subscriber"))[0] == 403
+    status, _, banner = may_see(access(local=True), "overview", None, None)
+    assert status == 200 and banner  # the demo: open, and the page says so
