@@ -48,6 +48,9 @@ def where_next(p: Places) -> list[str]:
     """The closing section: HTTP URLs, CLI examples, topics, the log, how to stop."""
     views_cli = "bluelight" + _root_flag(p.settings, "http", "BLUELIGHT_HTTP") + " views get"
     lines = heading("Where to look next")
+    lines.append(f"  The overview page, in a browser: {p.base_url}/")
+    lines.append("    (from there: categories where several partners' contracts end within a year,")
+    lines.append("    shared suppliers, each category, supplier and partner, and search)")
     lines.append("  The views over HTTP (JSON):")
     lines += [f"    {p.base_url}/views/{view}" for view in VIEWS]
     if p.day != today():

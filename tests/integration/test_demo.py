@@ -127,6 +127,7 @@ def test_demo_twice_shows_the_views_and_balances(demo_env: tuple[dict[str, str],
     assert accepted == sum(e["accepted"] for e in expected.values())
     assert "As expected: for 55 partners" in first
     assert "worker: stopped" in first
+    assert f"The overview page, in a browser: http://{settings.http}/" in first
 
     # The worker is gone: nothing answers on its address any more.
     with pytest.raises(urllib.error.URLError):
