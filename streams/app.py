@@ -360,7 +360,9 @@ def _add_pages(hub: Hub) -> None:
         lambda: hub.ingest.backlog > 0 or moved(),
     )
     # the pages for people (streams/html.py), over the same read model
-    add_html_pages(app, lambda: hub.model, lambda: hub.ready, access)
+    # pages say how long ago each feed was heard from: a render stays good for a minute at most
+    version = lambda: (hub.model.records_read, int(time.time() // 60))  # noqa: E731
+    add_html_pages(app, lambda: hub.model, lambda: hub.ready, access, version)
 
     @app.page("/health")
     class HealthPage(View):

@@ -26,7 +26,8 @@ from urllib.parse import quote
 import faust
 from faust.web import Request, Response, View
 
-from streams.views.export import ReadModel
+from streams.pages import ReplyCache
+from streams.views.export import ReadModel, Reply
 from streams.web import today
 from topologies.readers import Access, decide, identify
 
@@ -451,9 +452,18 @@ Handler = Callable[..., Awaitable[Response]]
 
 
 def add_html_pages(
-    app: faust.App, model: Callable[[], ReadModel], ready: Callable[[], bool], access: Access
+    app: faust.App,
+    model: Callable[[], ReadModel],
+    ready: Callable[[], bool],
+    access: Access,
+    version: Callable[[], object] = lambda: None,
 ) -> None:
-    """``/``, ``/category/<id>``, ``/supplier/<key>``, ``/partner/<id>``, ``/search``, ``/login``."""
+    """``/``, ``/category/<id>``, ``/supplier/<key>``, ``/partner/<id>``, ``/search``, ``/login``.
+
+    Each page is rendered once per ``version`` of the model (as the JSON pages are), so many
+    people watching the same page cost one render per change, not one per refresh.
+    """
+    cache = ReplyCache(version)
 
     def page(kind: str) -> Callable[[Callable[..., str | None]], Handler]:
         """Check who may see the page, render it, wrap it (or just ``<main>`` for a refresh)."""
@@ -470,13 +480,18 @@ def add_html_pages(
                     starting = "<p>The views are being rebuilt; try again in a moment.</p>"
                     return _html(self, document("Starting", starting), 503)
                 query = request.query.get("q", "")
-                now = datetime.now().astimezone()
-                body: str | None = render(model(), as_of=today(), now=now, q=query, **kwargs)
-                if body is None:
+
+                def make() -> Reply:
+                    now = datetime.now().astimezone()
+                    body = render(model(), as_of=today(), now=now, q=query, **kwargs)
+                    return Reply(404, "") if body is None else Reply(200, body)
+
+                made = cache.get((kind, kwargs.get("key"), query), make)
+                if made.status == 404:
                     return _html(self, document("Not found", "<p>Nothing by that name here.</p>"), 404)
                 if request.headers.get("X-Partial"):
-                    return _html(self, body, 200)
-                return _html(self, document(kind, body, notice, query), 200)
+                    return _html(self, made.text, 200)
+                return _html(self, document(kind, made.text, notice, query), 200)
 
             return get
 
