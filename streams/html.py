@@ -27,7 +27,8 @@ import faust
 from faust.web import Request, Response, View
 
 from streams.pages import ReplyCache
-from streams.views.export import ReadModel, Reply
+from streams.views.export import ReadModel, Reply, json_reply
+from streams.views.quality import data_quality
 from streams.web import today
 from topologies.readers import Access, decide, identify
 
@@ -343,13 +344,7 @@ def partner_page(model: ReadModel, member: str, as_of: date, now: datetime) -> s
     item = model.item("member-activity", member, as_of)
     if item is None:
         return None
-    total = Decimal(0)
-    unclassified = Decimal(0)
-    for spend in model.items("category-spend", as_of):
-        mine = Decimal(spend["by_member"].get(member, 0))
-        total += mine
-        if spend["category"] == "unclassified":
-            unclassified = mine
+    quality = next((q for q in data_quality(model, as_of, now) if q["member_id"] == member), None)
     rejected = sorted(item["rejected"].items())
     return "".join(
         [
@@ -366,11 +361,27 @@ def partner_page(model: ReadModel, member: str, as_of: date, now: datetime) -> s
             f"<p>Its dead letters, with the reason and field: <code>bluelight rejects --member "
             f"{escape(member)}</code>.</p>",
             "<h2>Data quality</h2>",
-            table(
-                ["spend", "unclassified", "share unclassified"],
-                [[money(total), money(unclassified), _share(unclassified, total)]],
-            ),
+            _quality_table(quality) if quality else "",
         ]
+    )
+
+
+def _percent(share: str | None) -> str:
+    return f"{100 * Decimal(share):.1f}%" if share is not None else "-"
+
+
+def _quality_table(q: Item) -> str:
+    return table(
+        ["spend", "unclassified", "suppliers", "known by name only", "without a CH or VAT number"],
+        [
+            [
+                money(q["spend_net"]),
+                f"{money(q['unclassified_net'])} ({_percent(q['unclassified_share'])})",
+                str(q["suppliers"]),
+                _percent(q["name_only_share"]),
+                _percent(q["without_ch_or_vat_share"]),
+            ]
+        ],
     )
 
 
@@ -517,6 +528,34 @@ def add_html_pages(
     class Search(View):
         get = page("search")(lambda m, as_of, now, q: search_page(m, q, as_of))
 
+    @app.page("/data-quality")
+    class Quality(View):
+        async def get(self, request: Request) -> Response:
+            return await quality_json(self, request, None)
+
+    @app.page("/data-quality/{key:.+}")
+    class QualityOf(View):
+        async def get(self, request: Request, key: str) -> Response:
+            return await quality_json(self, request, key)
+
+    async def quality_json(view: View, request: Request, member: str | None) -> Response:
+        """Every partner's data quality (national), or one partner's (national or its own token)."""
+        bearer = request.headers.get("Authorization") or _cookie_bearer(request)
+        status, reason, _ = may_see(access, "partner" if member else "quality", member, bearer)
+        if status == 200 and member is None and _role(access, bearer) == "subscriber":
+            status, reason = 403, "data quality needs a national token (or the partner's own, for its own)"
+        if status != 200 or not ready():
+            problem = reason or "the views are being rebuilt; try again in a moment"
+            reply = json_reply(status if status != 200 else 503, {"error": problem})
+            return view.text(reply.text, content_type="application/json", status=reply.status)
+        items = data_quality(model(), today(), datetime.now().astimezone())
+        if member is not None:
+            items = [i for i in items if i["member_id"] == member]
+            if not items:
+                return view.text('{"error": "no such partner"}', content_type="application/json", status=404)
+        body = json_reply(200, items[0] if member is not None else {"items": items})
+        return view.text(body.text, content_type="application/json")
+
     @app.page("/login")
     class Login(View):
         async def get(self, request: Request) -> Response:
@@ -550,6 +589,11 @@ def may_see(access: Access, kind: str, key: str | None, bearer: str | None) -> t
     if kind == "partner" and key == reader.member:
         return 200, "", ""
     return 403, f"a member token opens its own partner page: /partner/{reader.member}", ""
+
+
+def _role(access: Access, bearer: str | None) -> str | None:
+    reader = identify(access, bearer)
+    return reader.role if reader is not None else None
 
 
 def _cookie_bearer(request: Request) -> str | None:

@@ -9,6 +9,7 @@ from test_streams_stage import AS_OF, SENT, Stages, canonical_stream
 
 from streams.html import category_page, document, may_see, overview, partner_page, search_page, supplier_page
 from streams.readmodel import ReadModel
+from streams.views.quality import data_quality
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -92,3 +93,53 @@ def test_who_may_see_which_page() -> None:
     assert may_see(off_demo, "partner", "kent-police", bearer("subscriber"))[0] == 403
     status, _, banner = may_see(access(local=True), "overview", None, None)
     assert status == 200 and banner  # the demo: open, and the page says so
+
+
+def test_data_quality_per_partner_from_the_views() -> None:
+    model = ReadModel()
+    model.put(
+        "member-activity",
+        "kent-police",
+        {
+            "member_id": "kent-police",
+            "accepted": 3,
+            "duplicates": 0,
+            "rejected": {},
+            "last_event_at": "2026-09-01T00:00:00Z",
+        },
+    )
+    model.put(
+        "category-spend",
+        "unclassified",
+        {
+            "category": "unclassified",
+            "name": "Unclassified",
+            "total_net": "25.00",
+            "by_member": {"kent-police": "25.00"},
+        },
+    )
+    model.put(
+        "category-spend",
+        "ppe",
+        {"category": "ppe", "name": "PPE", "total_net": "75.00", "by_member": {"kent-police": "75.00"}},
+    )
+    for key in ("CH:00000001", "VAT:GB123456789", "NAME:acme", "DUNS:123456789"):
+        model.put(
+            "supplier-exposure",
+            key,
+            {
+                "supplier_key": key,
+                "name": key,
+                "order_total": "1.00",
+                "live_contract_value": "0.00",
+                "members": ["kent-police"],
+                "categories": ["ppe"],
+            },
+        )
+    (q,) = data_quality(model, AS_OF, datetime(2026, 9, 1, 1, 0, tzinfo=UTC))
+    assert q["unclassified_share"] == "0.2500" and q["unclassified_net"] == "25.00"
+    assert q["suppliers"] == 4 and q["name_only_share"] == "0.2500"
+    assert q["without_ch_or_vat_share"] == "0.5000"  # the DUNS one and the name-only one
+    assert q["feed_age_seconds"] == 3600
+    page = partner_page(model, "kent-police", AS_OF, datetime(2026, 9, 1, 1, 0, tzinfo=UTC))
+    assert page is not None and "25.0%" in page and "50.0%" in page
