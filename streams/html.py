@@ -26,6 +26,7 @@ from urllib.parse import quote
 import faust
 from faust.web import Request, Response, View
 
+from streams.categories import map_classification
 from streams.pages import ReplyCache
 from streams.views.export import ReadModel, Reply, json_reply
 from streams.views.quality import data_quality
@@ -253,6 +254,29 @@ def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
             ),
         ),
     ]
+    prices = [i for i in model.items("price-benchmark", as_of) if price_category(i["key"]) == key]
+    prices.sort(key=lambda i: -Decimal(i["max"]) / max(Decimal(i["min"]), Decimal("0.0001")))
+    if prices:
+        out += [
+            "<h2>Price spreads</h2>",
+            "<p>Unit prices partners paid for the same item (same code and unit) in this category; "
+            "the spread is the dearest over the cheapest.</p>",
+            table(
+                ["item", "lines", "partners", "cheapest", "median", "dearest", "spread"],
+                (
+                    [
+                        escape(i["key"]),
+                        str(i["count"]),
+                        str(len(i["by_member"])),
+                        escape(i["min"]),
+                        escape(i["median"]),
+                        escape(i["max"]),
+                        _spread(i["min"], i["max"]),
+                    ]
+                    for i in prices
+                ),
+            ),
+        ]
     if pipeline is not None:
         out += [
             "<h2>Contracts</h2>",
@@ -275,6 +299,17 @@ def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
             ),
         ]
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=65_536)
+def price_category(key: str) -> str:
+    """The national category of a price-benchmark key (``CPV:33735100|EA``)."""
+    scheme, _, code = key.split("|", 1)[0].partition(":")
+    return map_classification(scheme, code).category
+
+
+def _spread(low: str, high: str) -> str:
+    return f"{Decimal(high) / Decimal(low):.2f}x" if Decimal(low) > 0 else "-"
 
 
 def _share(part: Decimal, whole: Decimal) -> str:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from test_readers import access, bearer
 from test_streams_stage import AS_OF, SENT, Stages, canonical_stream
 
-from streams.html import category_page, document, may_see, overview, partner_page, search_page, supplier_page
+from streams.html import (
+    category_page,
+    document,
+    may_see,
+    overview,
+    partner_page,
+    price_category,
+    search_page,
+    supplier_page,
+)
 from streams.readmodel import ReadModel
 from streams.views.quality import data_quality
 
@@ -42,6 +51,10 @@ def test_category_supplier_and_partner_pages_carry_their_numbers() -> None:
     spend = index.items("category-spend", AS_OF)[0]
     page = category_page(index, spend["category"], AS_OF)
     assert page is not None and spend["name"] in page and "<svg" in page and "<table>" in page
+    priced = {price_category(i["key"]): i for i in index.items("price-benchmark", AS_OF)}
+    category, item = next((c, i) for c, i in priced.items() if c != "unclassified")
+    page = category_page(index, category, AS_OF)
+    assert page is not None and "Price spreads" in page and item["key"] in page
     supplier = index.items("supplier-exposure", AS_OF)[0]
     page = supplier_page(index, supplier["supplier_key"], AS_OF)
     assert page is not None and all(f'href="/partner/{m}"' in page for m in supplier["members"])
