@@ -54,6 +54,11 @@ def link(kind: str, key: str, text: str) -> str:
     return f'<a href="/{kind}/{quote(key, safe="")}">{escape(text)}</a>'
 
 
+def csv_link(view: str) -> str:
+    """The CSV of the view a table is drawn from (every row of the view, as the JSON has it)."""
+    return f'<p class="csv"><a href="/views/{view}.csv">CSV of {escape(view)}</a></p>'
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], caption: str = "") -> str:
     """An HTML table; cells are already HTML (escape text before passing it)."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
@@ -142,6 +147,7 @@ def overview(model: ReadModel, as_of: date, now: datetime) -> str:
             table(["month", "spend"], ([escape(m), money(v)] for m, v in by_month)),
             "</div>",
             "<h2>Spend by category</h2>",
+            csv_link("category-spend"),
             '<div class="pair">',
             bars([(i["name"], Decimal(i["total_net"])) for i in spend[:TOP]], "spend by category"),
             table(
@@ -159,6 +165,7 @@ def overview(model: ReadModel, as_of: date, now: datetime) -> str:
             ),
             "</div>",
             "<h2>Suppliers many partners depend on</h2>",
+            csv_link("supplier-exposure"),
             table(
                 ["supplier", "partners", "orders", "live contracts", "categories"],
                 (
@@ -173,6 +180,7 @@ def overview(model: ReadModel, as_of: date, now: datetime) -> str:
                 ),
             ),
             "<h2>Contracts ending soon</h2>",
+            csv_link("contract-pipeline"),
             table(
                 ["category", "ending in 6 months", "in 6-12 months", "in 12-24 months", "live value"],
                 (
@@ -187,6 +195,7 @@ def overview(model: ReadModel, as_of: date, now: datetime) -> str:
                 ),
             ),
             "<h2>Partners: how fresh is each feed</h2>",
+            csv_link("member-activity"),
             table(
                 ["partner", "newest event", "accepted", "rejected"],
                 (
@@ -259,6 +268,7 @@ def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
     if prices:
         out += [
             "<h2>Price spreads</h2>",
+            csv_link("price-benchmark"),
             "<p>Unit prices partners paid for the same item (same code and unit) in this category; "
             "the spread is the dearest over the cheapest.</p>",
             table(

@@ -44,6 +44,8 @@ def test_the_overview_shows_every_category_and_the_chances_to_buy_together() -> 
             assert f'href="/partner/{member}"' in section
     for item in index.items("member-activity", AS_OF):
         assert f'href="/partner/{item["member_id"]}"' in page
+    for view in ("category-spend", "supplier-exposure", "contract-pipeline", "member-activity"):
+        assert f'href="/views/{view}.csv"' in page
 
 
 def test_category_supplier_and_partner_pages_carry_their_numbers() -> None:
