@@ -22,7 +22,7 @@ every view key's contributions in one partition, in order, whichever way they we
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,13 +31,19 @@ from typing import Any
 
 from streams.canonical import partition_of
 from streams.facts import Current
+from streams.joins import JOINS, ContractLink, JoinPart, OrderLink, SupplierFlags, join_parts
 from streams.views.category_spend import SpendPart, spend_parts
+from streams.views.contract_coverage import VIEW as COVERAGE
+from streams.views.contract_coverage import CoveragePart, direct_parts
 from streams.views.contract_pipeline import PipelineRow, pipeline_parts
 from streams.views.member_activity import ActivityPart
 from streams.views.price_benchmark import PricePart, price_parts
+from streams.views.supplier_diversity import VIEW as DIVERSITY
+from streams.views.supplier_diversity import DiversityPart, MemberSplit
 from streams.views.supplier_exposure import ExposurePart, exposure_parts
 
-Part = SpendPart | ExposurePart | PipelineRow | PricePart | ActivityPart
+ViewPart = SpendPart | ExposurePart | PipelineRow | PricePart | ActivityPart | DiversityPart | CoveragePart
+Part = ViewPart | JoinPart
 Slot = tuple[str, str]  # (view, view key)
 
 ACTIVITY = "member-activity"
@@ -64,11 +70,12 @@ class Contribution:
 
 
 def entity_parts(current: Current) -> dict[Slot, Part]:
-    """Every part an entity's current state gives to the four entity views."""
+    """Every part an entity's current state gives to the entity views and the join keys."""
     out: dict[Slot, Part] = {}
     for view, parts_of in _ENTITY_VIEWS:
         for key, part in parts_of(current).items():
             out[(view, key)] = part
+    out.update(join_parts(current))
     return out
 
 
@@ -88,19 +95,24 @@ def _prices(current: Current) -> dict[str, Any]:
     return price_parts(current)
 
 
+def _coverage(current: Current) -> dict[str, Any]:
+    return direct_parts(current)
+
+
 _ENTITY_VIEWS = (
     ("category-spend", _spend),
     ("supplier-exposure", _exposure),
     ("contract-pipeline", _pipeline),
     ("price-benchmark", _prices),
+    (COVERAGE, _coverage),
 )
 
 
 def changes(
     contributor: str,
     rev: int,
-    old: dict[Slot, Part],
-    new: dict[Slot, Part],
+    old: Mapping[Slot, Part],
+    new: Mapping[Slot, Part],
     also_withdraw: Iterable[Slot] = (),
 ) -> list[Contribution]:
     """The contributions that turn ``old`` parts into ``new`` ones (unchanged slots are left out).
@@ -242,6 +254,27 @@ def encode_part(view: str, part: Part | None) -> Any:
         ]
     if isinstance(part, PricePart):
         return [part.member, [str(p) for p in part.prices]]
+    if isinstance(part, DiversityPart):
+        return [
+            part.name,
+            [[m.member, str(m.total), str(m.sme), str(m.vcse), str(m.sme_unknown), str(m.vcse_unknown)]
+             for m in part.members],
+        ]
+    if isinstance(part, CoveragePart):
+        return [
+            part.name,
+            part.member,
+            str(part.total),
+            str(part.on_contract),
+            str(part.framework),
+            part.framework_ref,
+        ]
+    if isinstance(part, OrderLink):
+        return ["o", part.member, [[c, n, str(t)] for c, n, t in part.lines]]
+    if isinstance(part, SupplierFlags):
+        return ["s", part.member, part.sme, part.vcse]
+    if isinstance(part, ContractLink):
+        return ["c", part.framework_ref]
     newest = part.newest.isoformat() if part.newest else None
     return [part.accepted, part.duplicates, [list(kv) for kv in part.rejected], newest]
 
@@ -277,6 +310,14 @@ def decode_part(view: str, data: Any) -> Part | None:
     if view == "price-benchmark":
         member, prices = data
         return PricePart(member=member, prices=tuple(Decimal(p) for p in prices))
+    if view == DIVERSITY:
+        name, members = data
+        return DiversityPart(name, tuple(MemberSplit(m, *(Decimal(x) for x in xs)) for m, *xs in members))
+    if view == COVERAGE:
+        name, member, total, on, framework, ref = data
+        return CoveragePart(name, member, Decimal(total), Decimal(on), Decimal(framework), ref)
+    if view in JOINS:
+        return _join_part(data)
     if view == ACTIVITY:
         accepted, duplicates, rejected, newest = data
         return ActivityPart(
@@ -286,6 +327,19 @@ def decode_part(view: str, data: Any) -> Part | None:
             newest=datetime.fromisoformat(newest) if newest else None,
         )
     raise ContributionError(f"unknown view {view!r} in a contribution")
+
+
+def _join_part(data: list[Any]) -> JoinPart:
+    kind, *rest = data
+    if kind == "o":
+        member, lines = rest
+        return OrderLink(member, tuple((c, n, Decimal(t)) for c, n, t in lines))
+    if kind == "s":
+        member, sme, vcse = rest
+        return SupplierFlags(member, sme, vcse)
+    if kind == "c":
+        return ContractLink(rest[0])
+    raise ContributionError(f"unknown join part {kind!r}")
 
 
 def _dumps(obj: Any) -> bytes:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from schemas.identity import national_supplier_key
-from schemas.models import Classification, Contract, ContractStatus, Event, OrderStatus, PurchaseOrder
+from schemas.models import (
+    Classification,
+    Contract,
+    ContractStatus,
+    Event,
+    OrderStatus,
+    PurchaseOrder,
+    SupplierStatus,
+)
 from streams.facts import ContractFacts, Facts, LineFacts, OrderFacts, SupplierFacts
 
 UNCLASSIFIED = "unclassified"
@@ -67,6 +75,7 @@ def derive(event: Event, categorise: Categorise, normalise: Normalise) -> Derive
             supplier_name=event.supplier.name,
             total_net=event.total_net,
             lines=tuple(lines),
+            contract_ref=event.contract_ref or "",
         )
         return Derived(facts, sum(1 for ln in lines if ln.category == UNCLASSIFIED))
     if isinstance(event, Contract):
@@ -82,9 +91,17 @@ def derive(event: Event, categorise: Categorise, normalise: Normalise) -> Derive
             value=event.value,
             scheme=event.classification.scheme.value,
             code=event.classification.code,
+            framework_ref=event.framework_ref or "",
         )
         return Derived(facts, int(match.category == UNCLASSIFIED))
-    return Derived(SupplierFacts(supplier_key=national_supplier_key(event), name=event.legal_name), 0)
+    supplier = SupplierFacts(
+        supplier_key=national_supplier_key(event),
+        name=event.legal_name,
+        active=event.status == SupplierStatus.ACTIVE,
+        sme=event.sme,
+        vcse=event.vcse,
+    )
+    return Derived(supplier, 0)
 
 
 def price_key(classification: Classification, unit: str, normalise: Normalise) -> str | None:

@@ -46,6 +46,7 @@ class OrderFacts:
     supplier_name: str
     total_net: Decimal
     lines: tuple[LineFacts, ...]
+    contract_ref: str = ""  # the member's own contract it was bought under ("": none named)
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,18 @@ class ContractFacts:
     value: Decimal
     scheme: str = ""  # the contract's own classification, kept so it can be reclassified
     code: str = ""
+    framework_ref: str = ""  # the national framework it was let under ("": none)
 
 
 @dataclass(frozen=True)
 class SupplierFacts:
-    """A supplier record: it feeds no view item yet, only member activity."""
+    """A member's supplier record: what it says of the supplier's size and social value."""
 
     supplier_key: str
     name: str
+    active: bool = True
+    sme: bool | None = None
+    vcse: bool | None = None
 
 
 Facts = OrderFacts | ContractFacts | SupplierFacts
@@ -106,6 +111,7 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
                 ]
                 for ln in facts.lines
             ],
+            "contract_ref": facts.contract_ref,
         }
     if isinstance(facts, ContractFacts):
         return {
@@ -119,8 +125,15 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
             "value": str(facts.value),
             "scheme": facts.scheme,
             "code": facts.code,
+            "framework_ref": facts.framework_ref,
         }
-    return {"supplier_key": facts.supplier_key, "name": facts.name}
+    return {
+        "supplier_key": facts.supplier_key,
+        "name": facts.name,
+        "active": facts.active,
+        "sme": facts.sme,
+        "vcse": facts.vcse,
+    }
 
 
 def facts_from_json(family: str, data: dict[str, Any]) -> Facts:
@@ -133,6 +146,7 @@ def facts_from_json(family: str, data: dict[str, Any]) -> Facts:
             supplier_name=data["supplier_name"],
             total_net=Decimal(data["total_net"]),
             lines=tuple(_line(line) for line in data["lines"]),
+            contract_ref=data.get("contract_ref", ""),
         )
     if family == "contract":
         extent = data["max_extent_date"]
@@ -147,9 +161,16 @@ def facts_from_json(family: str, data: dict[str, Any]) -> Facts:
             value=Decimal(data["value"]),
             scheme=data.get("scheme", ""),
             code=data.get("code", ""),
+            framework_ref=data.get("framework_ref", ""),
         )
     if family == "supplier":
-        return SupplierFacts(supplier_key=data["supplier_key"], name=data["name"])
+        return SupplierFacts(
+            supplier_key=data["supplier_key"],
+            name=data["name"],
+            active=bool(data.get("active", True)),
+            sme=data.get("sme"),
+            vcse=data.get("vcse"),
+        )
     raise ValueError(f"unknown family {family!r} in entity facts")
 
 

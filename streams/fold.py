@@ -15,9 +15,11 @@ import json
 import logging
 import time
 from collections.abc import Iterator, MutableMapping
+from typing import cast
 
 from streams import contributions
-from streams.contributions import Contribution, Part, decode_part, encode_part
+from streams.contributions import Contribution, Part, changes, decode_part, encode_part
+from streams.joins import JOINS, TOUCHED, JoinKey, JoinPart
 from streams.views.index import ViewIndex
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def part_key(view: str, key: str, contributor: str) -> bytes:
     return json.dumps([view, key, contributor], separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def encode_stored(rev: int, view: str, part: Part) -> bytes:
+def encode_stored(rev: int, view: str, part: Part | None) -> bytes:
     """A stored part with its revision."""
     return json.dumps([rev, encode_part(view, part)], separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -50,6 +52,8 @@ class FoldStage:
         self.index = index
         self.records_applied = 0
         self.stale = 0
+        self.joins: dict[tuple[str, str], JoinKey] = {}
+        self.sends: list[Contribution] = []  # the joins' output, for the worker to send (take_sends)
 
     def apply(self, value: bytes | None) -> list[str]:
         """Apply one contribution record (a pack): each contribution's outcome, in order."""
@@ -57,8 +61,15 @@ class FoldStage:
         self.records_applied += 1
         return [self.apply_one(c) for c in cs]
 
+    def take_sends(self) -> list[Contribution]:
+        """The contributions the joins made since the last call."""
+        sends, self.sends = self.sends, []
+        return sends
+
     def apply_one(self, c: Contribution) -> str:
         """Apply one contribution: "applied", "same" (a re-read) or "stale"."""
+        if c.view in JOINS:
+            return self._join(c)
         key = part_key(c.view, c.key, c.contributor)
         stored = self.parts.get(key)
         old_rev, old_part = decode_stored(c.view, stored) if stored is not None else (-1, None)
@@ -76,6 +87,43 @@ class FoldStage:
             return "same"  # written again all the same: the changelog may lack it after a crash
         self.index.replace_part(c.view, c.key, c.contributor, old_part, c.part)
         return "applied"
+
+    def _join(self, c: Contribution) -> str:
+        """A contribution to a join key: kept, and the key's changed output sent to the view keys.
+
+        A withdrawal is kept as a tombstone with its revision, so the output's revision (the sum
+        of its contributors') never goes back (streams/joins.py).
+        """
+        key = part_key(c.view, c.key, c.contributor)
+        stored = self.parts.get(key)
+        old_rev, old_part = decode_stored(c.view, stored) if stored is not None else (-1, None)
+        if c.rev < old_rev:
+            self.stale += 1
+            return "stale"
+        join = self.joins.get(c.slot)
+        if join is None:
+            join = self.joins[c.slot] = JoinKey(c.view, c.key)
+        self.parts[key] = encode_stored(c.rev, c.view, c.part)  # again on a re-read: see FoldStage.apply_one
+        if c.rev == old_rev and old_part == c.part:
+            # a re-read: what the key sent after it may not have left before a crash
+            everything = join.everything()
+            self.sends += changes(join.contributor, join.rev, {}, everything, self._touched(join))
+            return "same"
+        affected = join.categories_of(c.contributor, cast(JoinPart | None, c.part))
+        before = join.output(affected)
+        join.put(c.contributor, c.rev, cast(JoinPart | None, c.part))
+        after = join.output(affected)
+        self.sends += changes(join.contributor, join.rev, before, after)
+        reached = {view_key for _, view_key in after} - join.touched
+        if reached:
+            join.touched |= reached
+            self.parts[part_key(c.view, c.key, TOUCHED)] = json.dumps(sorted(join.touched)).encode()
+        return "applied"
+
+    @staticmethod
+    def _touched(join: JoinKey) -> list[tuple[str, str]]:
+        """Every view key a join key ever sent to."""
+        return [(join.target, view_key) for view_key in sorted(join.touched)]
 
     def _withdraw_absent(self, key: bytes) -> None:
         """Tell the changelog a part is gone that the local store already lacks.
@@ -102,16 +150,30 @@ class FoldStage:
             if n % yield_every == 0:
                 await asyncio.sleep(0)
 
+    def _load_join(self, view: str, view_key: str, contributor: str, value: bytes) -> None:
+        join = self.joins.get((view, view_key))
+        if join is None:
+            join = self.joins[(view, view_key)] = JoinKey(view, view_key)
+        if contributor == TOUCHED:
+            join.touched |= set(json.loads(value))
+        else:
+            rev, part = decode_stored(view, value)
+            join.put(contributor, rev, cast(JoinPart | None, part))
+
     def _rebuilding(self) -> Iterator[int]:
         started = time.monotonic()
         self.index.clear()
         self.index.take_dirty()  # only what the rebuild finds is this worker's to publish
+        self.joins.clear()
         n = 0
         # a copy: a rebalance while the loop runs (it yields) may close a partition's store
         for key, value in list(self.parts.items()):
             view, view_key, contributor = json.loads(key)
-            _, part = decode_stored(view, value)
-            self.index.replace_part(view, view_key, contributor, None, part)
+            if view in JOINS:
+                self._load_join(view, view_key, contributor, value)
+            else:
+                _, part = decode_stored(view, value)
+                self.index.replace_part(view, view_key, contributor, None, part)
             n += 1
             yield n
         log.info("views: folded %d stored parts in %.2fs", n, time.monotonic() - started)

@@ -1,4 +1,4 @@
-"""The oracle: the five national views recomputed from what was published, independently of streams/.
+"""The oracle: the seven national views recomputed from what was published, independently of streams/.
 
 The hub's views are promised to be plain functions of each entity's current state (views.md),
 so a test can publish a known stream, recompute the answer here and compare it with what the
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from schemas.identity import national_supplier_key
-from schemas.models import Contract, Event, PurchaseOrder
+from schemas.models import Contract, Event, PurchaseOrder, Supplier
 from topologies.naming import Family
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "streams" / "reference"
@@ -40,7 +40,15 @@ PRICE_PLACES = Decimal("0.0001")
 BENCHMARK_SCHEMES = ("CPV", "UNSPSC", "ECLASS")
 LIVE_CONTRACT = ("ACTIVE", "PENDING")
 BUCKETS = ("past_end", "within_6m", "6_to_12m", "12_to_24m")
-VIEWS = ("category-spend", "supplier-exposure", "contract-pipeline", "price-benchmark", "member-activity")
+VIEWS = (
+    "category-spend",
+    "supplier-exposure",
+    "contract-pipeline",
+    "price-benchmark",
+    "member-activity",
+    "supplier-diversity",
+    "contract-coverage",
+)
 
 
 # --- what was published --------------------------------------------------------------------------
@@ -441,6 +449,103 @@ def member_activity(activity: Mapping[str, Activity]) -> list[dict[str, Any]]:
     ]
 
 
+def supplier_facts(states: Mapping[tuple[str, Family, str], Event]) -> dict[str, tuple[str, str]]:
+    """National supplier key -> (sme, vcse), each "true", "false" or "unknown" (views.md's rule)."""
+    says: dict[str, tuple[set[bool], set[bool]]] = defaultdict(lambda: (set(), set()))
+    for event in states.values():
+        if isinstance(event, Supplier) and event.status.value == "ACTIVE":
+            sme, vcse = says[national_supplier_key(event)]
+            if event.sme is not None:
+                sme.add(event.sme)
+            if event.vcse is not None:
+                vcse.add(event.vcse)
+
+    def word(seen: set[bool]) -> str:
+        return "true" if seen == {True} else "false" if seen == {False} else "unknown"
+
+    return {key: (word(sme), word(vcse)) for key, (sme, vcse) in says.items()}
+
+
+def supplier_diversity(
+    states: Mapping[tuple[str, Family, str], Event], cats: Categories
+) -> list[dict[str, Any]]:
+    """supplier-diversity items, sorted by category."""
+    facts = supplier_facts(states)
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    by_member: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(Decimal))
+    )
+    for order in live_orders(states):
+        sme, vcse = facts.get(national_supplier_key(order.supplier), ("unknown", "unknown"))
+        for line in order.lines:
+            cat = cats.category(line.classification.scheme.value, line.classification.code, order.member_id)
+            amount = line.line_total
+            mine = by_member[cat][order.member_id]
+            sums[cat]["total_net"] += amount
+            mine["total_net"] += amount
+            for name, word in (("sme", sme), ("vcse", vcse)):
+                sums[cat][f"{name}_net"] += amount if word == "true" else 0
+                sums[cat][f"{name}_unknown_net"] += amount if word == "unknown" else 0
+                mine[f"{name}_net"] += amount if word == "true" else 0
+    fields = ("total_net", "sme_net", "vcse_net", "sme_unknown_net", "vcse_unknown_net")
+    return [
+        {
+            "category": cat,
+            "name": cats.name(cat),
+            **{f: money(sums[cat][f]) for f in fields},
+            "by_member": {
+                m: {f: money(v[f]) for f in ("total_net", "sme_net", "vcse_net")}
+                for m, v in sorted(by_member[cat].items())
+            },
+        }
+        for cat in sorted(sums)
+    ]
+
+
+def contract_coverage(
+    states: Mapping[tuple[str, Family, str], Event], cats: Categories
+) -> list[dict[str, Any]]:
+    """contract-coverage items, sorted by category."""
+    frameworks_of = {
+        (e.member_id, e.entity_id): e.framework_ref or ""
+        for e in states.values()
+        if isinstance(e, Contract)
+    }
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    refs: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    by_member: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(Decimal))
+    )
+    for order in live_orders(states):
+        contract = (order.member_id, order.contract_ref) if order.contract_ref else None
+        on = contract in frameworks_of
+        framework = frameworks_of.get(contract, "") if contract else ""
+        for line in order.lines:
+            cat = cats.category(line.classification.scheme.value, line.classification.code, order.member_id)
+            amount = line.line_total
+            got = {
+                "total_net": amount,
+                "on_contract_net": amount if on else Decimal(0),
+                "framework_net": amount if framework else Decimal(0),
+            }
+            for name, value in got.items():
+                sums[cat][name] += value
+                by_member[cat][order.member_id][name] += value
+            if framework:
+                refs[cat][framework] += amount
+    fields = ("total_net", "on_contract_net", "framework_net")
+    return [
+        {
+            "category": cat,
+            "name": cats.name(cat),
+            **{f: money(sums[cat][f]) for f in fields},
+            "frameworks": {ref: money(v) for ref, v in sorted(refs[cat].items())},
+            "by_member": {m: {f: money(v[f]) for f in fields} for m, v in sorted(by_member[cat].items())},
+        }
+        for cat in sorted(sums)
+    ]
+
+
 def expected_views(sent: Sequence[Sent], cats: Categories, as_of: date) -> dict[str, dict[str, Any]]:
     """Every view as ``GET /views/<view>`` should serve it (contract-pipeline for ``as_of``)."""
     done = replay(sent)
@@ -454,6 +559,8 @@ def expected_views(sent: Sequence[Sent], cats: Categories, as_of: date) -> dict[
         },
         "price-benchmark": {"view": "price-benchmark", "items": price_benchmark(done.states)},
         "member-activity": {"view": "member-activity", "items": member_activity(done.activity)},
+        "supplier-diversity": {"view": "supplier-diversity", "items": supplier_diversity(done.states, cats)},
+        "contract-coverage": {"view": "contract-coverage", "items": contract_coverage(done.states, cats)},
     }
 
 
@@ -546,4 +653,6 @@ KEY_FIELD = {
     "contract-pipeline": "category",
     "price-benchmark": "key",
     "member-activity": "member_id",
+    "supplier-diversity": "category",
+    "contract-coverage": "category",
 }

@@ -463,7 +463,7 @@ class Generator:
                 "ppon": None,
                 "postcode": rng.choice(("ME14 1XX", "CM2 6DA", "B4 6NQ", "SN1 2AA", None)),
                 "sme": rng.choice((True, False, None)),
-                "vcse": rng.choice((False, None)),
+                "vcse": rng.choice((True, False, None)),
             }
             for v in range(n)
         ]

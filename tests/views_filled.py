@@ -6,7 +6,9 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from streams.facts import ContractFacts, Current, EntityRef, LineFacts, OrderFacts
+from streams.contributions import Contribution, entity_parts
+from streams.facts import ContractFacts, Current, EntityRef, LineFacts, OrderFacts, SupplierFacts
+from streams.fold import FoldStage
 from streams.views.index import ViewIndex
 from streams.views.member_activity import ActivityPart
 
@@ -32,6 +34,7 @@ def filled_index(seed: int = 1, entities: int = 120) -> tuple[ViewIndex, datetim
     """An index over ``entities`` generated orders and contracts; also the newest event time."""
     rng = random.Random(seed)
     index = ViewIndex()
+    fold = FoldStage({}, index)
     newest: dict[str, datetime] = {}
     for n in range(entities):
         member = rng.choice(MEMBERS)
@@ -47,8 +50,9 @@ def filled_index(seed: int = 1, entities: int = 120) -> tuple[ViewIndex, datetim
                 lines.append(LineFacts(cat, cat_name, total, price, key))
             month = date(2026, rng.randint(1, 12), 1)
             total_net = sum((ln.line_total for ln in lines), Decimal("0.00"))
+            contract_ref = rng.choice(("", "C-0", "C-3", "C-6", "C-9"))  # some name a contract
             facts: OrderFacts | ContractFacts = OrderFacts(
-                rng.random() < 0.9, month, supplier_key, supplier_name, total_net, tuple(lines)
+                rng.random() < 0.9, month, supplier_key, supplier_name, total_net, tuple(lines), contract_ref
             )
             ref = EntityRef(member, "purchase-order", f"PO-{n}")
         else:
@@ -63,10 +67,24 @@ def filled_index(seed: int = 1, entities: int = 120) -> tuple[ViewIndex, datetim
                 end,
                 None,
                 Decimal(rng.randrange(1, 10_000_000)) / 100,
+                framework_ref=rng.choice(("", "RM6100")),
             )
             ref = EntityRef(member, "contract", f"C-{n}")
         key = f"{member}/{n}".encode()
-        index.set_entity(key, Current(ref, 1, published, facts))
+        fold_entity(fold, key.decode(), Current(ref, 1, published, facts))
         index.set_activity(key, member, ActivityPart(accepted=1, newest=published))
         newest[member] = max(newest.get(member, published), published)
+    for supplier_key, name in SUPPLIERS[::2]:  # some suppliers say they are SMEs or VCSEs
+        facts = SupplierFacts(supplier_key, name, True, rng.choice((True, False, None)), rng.random() < 0.5)
+        ref = EntityRef("kent-police", "supplier", name)
+        fold_entity(fold, f"s/{supplier_key}", Current(ref, 1, T0, facts))
     return index, max(newest.values())
+
+
+def fold_entity(fold: FoldStage, contributor: str, current: Current) -> None:
+    """What stage one would send for a new entity, folded as stage two does (joins included)."""
+    pending = [Contribution(v, k, contributor, 1, part) for (v, k), part in entity_parts(current).items()]
+    while pending:
+        for c in pending:
+            fold.apply_one(c)
+        pending = fold.take_sends()

@@ -27,6 +27,8 @@ VIEWS: tuple[str, ...] = (
     "contract-pipeline",
     "price-benchmark",
     "member-activity",
+    "supplier-diversity",
+    "contract-coverage",
 )
 
 PREFIX = "bluelight"

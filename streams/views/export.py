@@ -30,6 +30,8 @@ KEY_FIELD: dict[str, str] = {
     "contract-pipeline": "category",
     "price-benchmark": "key",
     "member-activity": "member_id",
+    "supplier-diversity": "category",
+    "contract-coverage": "category",
 }
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -131,7 +133,7 @@ def parse_query(query: Mapping[str, str], default_limit: int = DEFAULT_LIMIT) ->
 
 def involves(view: str, item: Item, member: str) -> bool:
     """Whether ``member`` takes part in an item (its figures are left whole: national totals)."""
-    if view in ("category-spend", "price-benchmark"):
+    if view in ("category-spend", "price-benchmark", "supplier-diversity", "contract-coverage"):
         return member in item.get("by_member", {})
     if view == "supplier-exposure":
         return member in item.get("members", [])

@@ -19,9 +19,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from streams.facts import Current
 from streams.views.category_spend import SpendPart, SpendTotals, spend_parts
+from streams.views.contract_coverage import VIEW as COVERAGE
+from streams.views.contract_coverage import CoveragePart, CoverageTotals, direct_parts
 from streams.views.contract_pipeline import PipelineRow, contract_pipeline_item, pipeline_parts
 from streams.views.member_activity import ActivityPart, ActivityTotals, member_activity_item
 from streams.views.price_benchmark import PricePart, PriceStats, price_parts
+from streams.views.supplier_diversity import VIEW as DIVERSITY
+from streams.views.supplier_diversity import DiversityPart, DiversityTotals
 from streams.views.supplier_exposure import ExposurePart, ExposureTotals, exposure_parts
 from topologies.naming import VIEWS
 
@@ -116,7 +120,7 @@ class PartIndex(Generic[P]):
 
 
 class ViewIndex:
-    """All five views over the current states of the entities and rejection partitions."""
+    """All seven views over the current states of the entities and rejection partitions."""
 
     def __init__(self) -> None:
         self._reset()
@@ -127,12 +131,18 @@ class ViewIndex:
         self.exposure: PartIndex[ExposurePart] = PartIndex(exposure_parts, ExposureTotals)
         self.pipeline: PartIndex[PipelineRow] = PartIndex(pipeline_parts)
         self.prices: PartIndex[PricePart] = PartIndex(price_parts, PriceStats)
+        # the joined views' parts come from stage two's joins (streams/joins.py), not from one
+        # entity's state: only an order naming no contract gives contract-coverage a part itself
+        self.diversity: PartIndex[DiversityPart] = PartIndex(_no_parts, DiversityTotals)
+        self.coverage: PartIndex[CoveragePart] = PartIndex(direct_parts, CoverageTotals)
         self.activity: dict[str, ActivityTotals] = {}
         self._indexes: dict[str, PartIndex[Any]] = {
             "category-spend": self.spend,
             "supplier-exposure": self.exposure,
             "contract-pipeline": self.pipeline,
             "price-benchmark": self.prices,
+            DIVERSITY: self.diversity,
+            COVERAGE: self.coverage,
         }
         # what each entity contributes now, per part index in _indexes order (what to
         # remove when it changes); entities contributing nothing (suppliers) are not kept
@@ -249,3 +259,7 @@ class ViewIndex:
 
     def _index(self, view: str) -> PartIndex[Any]:
         return self._indexes[view]
+
+
+def _no_parts(current: Current) -> dict[str, Any]:
+    return {}

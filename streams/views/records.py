@@ -68,6 +68,8 @@ def record_of(view: str, item: dict[str, Any], as_of: date | None = None) -> dic
     if view == "member-activity":
         last = item["last_event_at"]
         return {**item, "last_event_at": datetime.fromisoformat(last) if last else None}
+    if view in SPLIT_VIEWS:
+        return _amounts(item, Decimal)
     raise KeyError(f"unknown view {view!r}")
 
 
@@ -116,7 +118,27 @@ def item_of(view: str, record: dict[str, Any]) -> dict[str, Any]:
     if view == "member-activity":
         last = record["last_event_at"]
         return {**record, "last_event_at": timestamp(last) if last else None}
+    if view in SPLIT_VIEWS:
+        return _amounts(record, money)
     raise KeyError(f"unknown view {view!r}")
+
+
+SPLIT_VIEWS = ("supplier-diversity", "contract-coverage")  # amounts, maps of amounts, by_member
+
+
+def _amounts(obj: dict[str, Any], convert: Any) -> dict[str, Any]:
+    """supplier-diversity and contract-coverage: every amount converted, maps in key order."""
+    out: dict[str, Any] = {}
+    for name, value in obj.items():
+        if name in ("category", "name"):
+            out[name] = value
+        elif name == "by_member":
+            out[name] = {m: {f: convert(v) for f, v in fs.items()} for m, fs in sorted(value.items())}
+        elif isinstance(value, dict):
+            out[name] = {k: convert(v) for k, v in sorted(value.items())}
+        else:
+            out[name] = convert(value)
+    return out
 
 
 def _date_or_none(text: str | None) -> date | None:

@@ -35,6 +35,8 @@ def test_every_view_has_a_table_keyed_by_its_first_field() -> None:
         "contract-pipeline": "category",
         "price-benchmark": "key",
         "member-activity": "member_id",
+        "supplier-diversity": "category",
+        "contract-coverage": "category",
     }
     pipeline = {c.name: (c.sql_type, c.nested) for c in table_of("contract-pipeline").columns}
     assert pipeline["as_of"] == ("date", False)
