@@ -32,6 +32,7 @@ from typing import Any
 from streams.canonical import partition_of
 from streams.facts import Current
 from streams.joins import JOINS, ContractLink, JoinPart, OrderLink, SupplierFlags, join_parts
+from streams.standings import CategoryLink
 from streams.views.category_spend import SpendPart, spend_parts
 from streams.views.contract_coverage import VIEW as COVERAGE
 from streams.views.contract_coverage import CoveragePart, direct_parts
@@ -40,9 +41,12 @@ from streams.views.member_activity import ActivityPart
 from streams.views.price_benchmark import PricePart, price_parts
 from streams.views.supplier_diversity import VIEW as DIVERSITY
 from streams.views.supplier_diversity import DiversityPart, MemberSplit
-from streams.views.supplier_exposure import ExposurePart, exposure_parts
+from streams.views.supplier_exposure import ExposurePart, Standing, exposure_parts
 
-ViewPart = SpendPart | ExposurePart | PipelineRow | PricePart | ActivityPart | DiversityPart | CoveragePart
+ViewPart = (
+    SpendPart | ExposurePart | Standing | PipelineRow | PricePart | ActivityPart
+    | DiversityPart | CoveragePart
+)
 Part = ViewPart | JoinPart
 Slot = tuple[str, str]  # (view, view key)
 
@@ -275,6 +279,10 @@ def encode_part(view: str, part: Part | None) -> Any:
         return ["s", part.member, part.sme, part.vcse]
     if isinstance(part, ContractLink):
         return ["c", part.framework_ref]
+    if isinstance(part, CategoryLink):
+        return ["g", part.supplier_key, None if part.total is None else str(part.total)]
+    if isinstance(part, Standing):
+        return {"c": part.category, "s": str(part.share), "a": list(part.alternatives)}
     newest = part.newest.isoformat() if part.newest else None
     return [part.accepted, part.duplicates, [list(kv) for kv in part.rejected], newest]
 
@@ -286,6 +294,8 @@ def decode_part(view: str, data: Any) -> Part | None:
     if view == "category-spend":
         name, member, month, supplier, total = data
         return SpendPart(name=name, member=member, month=month, supplier_key=supplier, total=Decimal(total))
+    if view == "supplier-exposure" and isinstance(data, dict):
+        return Standing(data["c"], Decimal(data["s"]), tuple(data["a"]))
     if view == "supplier-exposure":
         member, name, published, orders, contracts, categories = data
         return ExposurePart(
@@ -339,6 +349,9 @@ def _join_part(data: list[Any]) -> JoinPart:
         return SupplierFlags(member, sme, vcse)
     if kind == "c":
         return ContractLink(rest[0])
+    if kind == "g":
+        supplier, total = rest
+        return CategoryLink(supplier, None if total is None else Decimal(total))
     raise ContributionError(f"unknown join part {kind!r}")
 
 

@@ -19,7 +19,7 @@ from typing import cast
 
 from streams import contributions
 from streams.contributions import Contribution, Part, changes, decode_part, encode_part
-from streams.joins import JOINS, TOUCHED, JoinKey, JoinPart
+from streams.joins import JOINS, TOUCHED, Join, JoinPart, new_join
 from streams.views.index import ViewIndex
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class FoldStage:
         self.index = index
         self.records_applied = 0
         self.stale = 0
-        self.joins: dict[tuple[str, str], JoinKey] = {}
+        self.joins: dict[tuple[str, str], Join] = {}
         self.sends: list[Contribution] = []  # the joins' output, for the worker to send (take_sends)
 
     def apply(self, value: bytes | None) -> list[str]:
@@ -102,14 +102,14 @@ class FoldStage:
             return "stale"
         join = self.joins.get(c.slot)
         if join is None:
-            join = self.joins[c.slot] = JoinKey(c.view, c.key)
+            join = self.joins[c.slot] = new_join(c.view, c.key)
         self.parts[key] = encode_stored(c.rev, c.view, c.part)  # again on a re-read: see FoldStage.apply_one
         if c.rev == old_rev and old_part == c.part:
             # a re-read: what the key sent after it may not have left before a crash
             everything = join.everything()
             self.sends += changes(join.contributor, join.rev, {}, everything, self._touched(join))
             return "same"
-        affected = join.categories_of(c.contributor, cast(JoinPart | None, c.part))
+        affected = join.targets_of(c.contributor, cast(JoinPart | None, c.part))
         before = join.output(affected)
         join.put(c.contributor, c.rev, cast(JoinPart | None, c.part))
         after = join.output(affected)
@@ -121,7 +121,7 @@ class FoldStage:
         return "applied"
 
     @staticmethod
-    def _touched(join: JoinKey) -> list[tuple[str, str]]:
+    def _touched(join: Join) -> list[tuple[str, str]]:
         """Every view key a join key ever sent to."""
         return [(join.target, view_key) for view_key in sorted(join.touched)]
 
@@ -153,7 +153,7 @@ class FoldStage:
     def _load_join(self, view: str, view_key: str, contributor: str, value: bytes) -> None:
         join = self.joins.get((view, view_key))
         if join is None:
-            join = self.joins[(view, view_key)] = JoinKey(view, view_key)
+            join = self.joins[(view, view_key)] = new_join(view, view_key)
         if contributor == TOUCHED:
             join.touched |= set(json.loads(value))
         else:

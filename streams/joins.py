@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Literal
 
 from streams.facts import ContractFacts, Current, OrderFacts, SupplierFacts
+from streams.standings import CATEGORY_JOIN, CategoryKey, CategoryLink
 from streams.views.contract_coverage import VIEW as COVERAGE
 from streams.views.contract_coverage import CoveragePart
 from streams.views.supplier_diversity import VIEW as DIVERSITY
@@ -37,7 +38,7 @@ from streams.views.supplier_diversity import DiversityPart, MemberSplit
 
 SUPPLIER_JOIN = "join.supplier"
 CONTRACT_JOIN = "join.contract"
-JOINS = (SUPPLIER_JOIN, CONTRACT_JOIN)
+JOINS = (SUPPLIER_JOIN, CONTRACT_JOIN, CATEGORY_JOIN)
 TOUCHED = "#touched"  # the contributor name of a join key's touched categories in the table
 
 Flag = Literal["true", "false", "unknown"]
@@ -67,7 +68,7 @@ class ContractLink:
     framework_ref: str
 
 
-JoinPart = OrderLink | SupplierFlags | ContractLink
+JoinPart = OrderLink | SupplierFlags | ContractLink | CategoryLink
 Slot = tuple[str, str]
 
 
@@ -86,6 +87,8 @@ def join_parts(current: Current) -> dict[Slot, JoinPart]:
         out: dict[Slot, JoinPart] = {(SUPPLIER_JOIN, facts.supplier_key): link}
         if facts.contract_ref:
             out[(CONTRACT_JOIN, contract_key(member, facts.contract_ref))] = link
+        for category, _, total in link.lines:
+            out[(CATEGORY_JOIN, category)] = CategoryLink(facts.supplier_key, total)
         return out
     if isinstance(facts, SupplierFacts):
         if not facts.active:
@@ -93,7 +96,10 @@ def join_parts(current: Current) -> dict[Slot, JoinPart]:
         return {(SUPPLIER_JOIN, facts.supplier_key): SupplierFlags(member, facts.sme, facts.vcse)}
     if isinstance(facts, ContractFacts):
         key = contract_key(member, current.ref.entity_id)
-        return {(CONTRACT_JOIN, key): ContractLink(facts.framework_ref)}
+        given: dict[Slot, JoinPart] = {(CONTRACT_JOIN, key): ContractLink(facts.framework_ref)}
+        if facts.live:
+            given[(CATEGORY_JOIN, facts.category)] = CategoryLink(facts.supplier_key, None)
+        return given
     return {}
 
 
@@ -159,7 +165,7 @@ class JoinKey:
             moved |= set(self.sums)  # the facts may have changed: every category's split may
         return moved
 
-    def categories_of(self, contributor: str, part: JoinPart | None) -> set[str]:
+    def targets_of(self, contributor: str, part: JoinPart | None) -> set[str]:
         """The categories whose output may change when ``contributor`` gives ``part`` instead."""
         moved = {c for c, _, _ in part.lines} if isinstance(part, OrderLink) else set()
         old = self.links.get(contributor)
@@ -237,3 +243,11 @@ def _split(member: str, total: Decimal, sme: Flag, vcse: Flag) -> MemberSplit:
         total if sme == "unknown" else zero,
         total if vcse == "unknown" else zero,
     )
+
+
+Join = JoinKey | CategoryKey
+
+
+def new_join(view: str, key: str) -> Join:
+    """An empty join key of ``view``."""
+    return CategoryKey(view, key) if view == CATEGORY_JOIN else JoinKey(view, key)

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -337,6 +337,25 @@ def supplier_exposure(
             )
         )
         seen(key, contract.published_at, contract.supplier.name)
+    # each supplier's standing in its categories: share of the live order line totals there,
+    # and the five other suppliers with the most there (views.md, the added fields)
+    in_category: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for order in live_orders(states):
+        for line in order.lines:
+            cat = cats.category(line.classification.scheme.value, line.classification.code, order.member_id)
+            in_category[cat][national_supplier_key(order.supplier)] += line.line_total
+
+    def share(key: str, cat: str) -> str:
+        whole = sum(in_category[cat].values(), Decimal(0))
+        mine = in_category[cat].get(key, Decimal(0))
+        if not whole or not mine:
+            return "0.0000"
+        return format((mine / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP), "f")
+
+    def alternatives(key: str, cat: str) -> list[str]:
+        ranked = sorted(in_category[cat].items(), key=lambda kv: (-kv[1], kv[0]))
+        return [k for k, _ in ranked if k != key][:5]
+
     return [
         {
             "supplier_key": key,
@@ -345,6 +364,8 @@ def supplier_exposure(
             "live_contract_value": money(contract_value[key]),
             "members": sorted(members[key]),
             "categories": sorted(categories[key]),
+            "category_share": {cat: share(key, cat) for cat in sorted(categories[key])},
+            "alternatives": {cat: alternatives(key, cat) for cat in sorted(categories[key])},
         }
         for key in sorted(members)
     ]

@@ -87,6 +87,8 @@ def item_of(view: str, record: dict[str, Any]) -> dict[str, Any]:
             **record,
             "order_total": money(record["order_total"]),
             "live_contract_value": money(record["live_contract_value"]),
+            "category_share": dict(sorted(record["category_share"].items())),
+            "alternatives": dict(sorted(record["alternatives"].items())),
         }
     if view == "contract-pipeline":
         out = {k: v for k, v in record.items() if k != "as_of"}

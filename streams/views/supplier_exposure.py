@@ -33,6 +33,19 @@ class ExposurePart:
     categories: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """A supplier's place in one category (sent by ``streams/standings.py``).
+
+    Its share of the category's live order line totals, and the (up to five) other suppliers
+    with the most there.
+    """
+
+    category: str
+    share: Decimal  # 4 places
+    alternatives: tuple[str, ...]
+
+
 def exposure_parts(current: Current) -> dict[str, ExposurePart]:
     """The part an entity contributes, by supplier key (at most one)."""
     facts = current.facts
@@ -59,19 +72,25 @@ def exposure_parts(current: Current) -> dict[str, ExposurePart]:
     return {}
 
 
-def supplier_exposure_item(supplier_key: str, parts: Iterable[ExposurePart]) -> dict[str, Any] | None:
+def supplier_exposure_item(
+    supplier_key: str, parts: Iterable[ExposurePart | Standing]
+) -> dict[str, Any] | None:
     """The view item of one supplier, or ``None`` when nothing live names it."""
-    parts = list(parts)
-    if not parts:
+    everything = list(parts)
+    standings = {p.category: p for p in everything if isinstance(p, Standing)}
+    exposures = [p for p in everything if isinstance(p, ExposurePart)]
+    if not exposures:
         return None
-    newest = max(p.published_at for p in parts)
+    newest = max(p.published_at for p in exposures)
     return {
         "supplier_key": supplier_key,
-        "name": min(p.name for p in parts if p.published_at == newest),
-        "order_total": money(sum((p.order_total for p in parts), Decimal(0))),
-        "live_contract_value": money(sum((p.contract_value for p in parts), Decimal(0))),
-        "members": sorted({p.member for p in parts}),
-        "categories": sorted(set().union(*(p.categories for p in parts))),
+        "name": min(p.name for p in exposures if p.published_at == newest),
+        "order_total": money(sum((p.order_total for p in exposures), Decimal(0))),
+        "live_contract_value": money(sum((p.contract_value for p in exposures), Decimal(0))),
+        "members": sorted({p.member for p in exposures}),
+        "categories": sorted(set().union(*(p.categories for p in exposures))),
+        "category_share": {c: format(standings[c].share, "f") for c in sorted(standings)},
+        "alternatives": {c: list(standings[c].alternatives) for c in sorted(standings)},
     }
 
 
@@ -94,9 +113,13 @@ class ExposureTotals:
     names_at: dict[datetime, Multiset[str]] = field(default_factory=dict)
     newest: datetime | None = None  # the latest published_at, None when unknown (or empty)
     bound: datetime | None = None  # while newest is unknown: no part is newer than this
+    standings: dict[str, Standing] = field(default_factory=dict)  # by category (one join key each)
 
-    def add(self, part: ExposurePart) -> None:
+    def add(self, part: ExposurePart | Standing) -> None:
         """Count a part in."""
+        if isinstance(part, Standing):
+            self.standings[part.category] = part
+            return
         self.count += 1
         self.order_total += part.order_total
         self.contract_value += part.contract_value
@@ -114,8 +137,11 @@ class ExposureTotals:
         elif self.bound is None or at >= self.bound:
             self.newest, self.bound = at, None
 
-    def remove(self, part: ExposurePart) -> None:
+    def remove(self, part: ExposurePart | Standing) -> None:
         """Take a previously added part back out."""
+        if isinstance(part, Standing):
+            self.standings.pop(part.category, None)
+            return
         self.count -= 1
         self.order_total -= part.order_total
         self.contract_value -= part.contract_value
@@ -143,4 +169,6 @@ class ExposureTotals:
             "live_contract_value": money(self.contract_value),
             "members": sorted(self.members),
             "categories": sorted(self.categories),
+            "category_share": {c: format(self.standings[c].share, "f") for c in sorted(self.standings)},
+            "alternatives": {c: list(self.standings[c].alternatives) for c in sorted(self.standings)},
         }

@@ -48,10 +48,12 @@ SNAPSHOTS = 30
 BLUELIGHT = str(Path(sys.executable).parent / "bluelight")
 NESTED = {  # the columns that are jsonb, per view (from the Avro schemas: maps, arrays, records)
     "category-spend": {"by_month", "by_member"},
-    "supplier-exposure": {"members", "categories"},
+    "supplier-exposure": {"members", "categories", "category_share", "alternatives"},
     "contract-pipeline": {"contracts", "expiring", "collaboration"},
     "price-benchmark": {"by_member"},
     "member-activity": {"rejected"},
+    "supplier-diversity": {"by_member"},
+    "contract-coverage": {"frameworks", "by_member"},
 }
 
 

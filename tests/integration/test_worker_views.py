@@ -247,11 +247,16 @@ def test_events_reach_views_and_rejects_reach_the_dlq(worker: Worker, kafka_boot
         "members": [member],
         "categories": ["ppe"],
     }
+    # its share of ppe depends on what other tests on this broker bought there: only its presence
+    # is this test's to check (the oracle tests check the figures)
     exposure = worker.wait_for(
         "/views/supplier-exposure/" + urllib.parse.quote(f"CH:{ch}", safe=""),
-        lambda st, b: st == 200 and b == expected_exposure,
+        lambda st, b: st == 200
+        and _without_standing(b) == expected_exposure
+        and "ppe" in b["category_share"],
     )
-    assert exposure == expected_exposure
+    assert _without_standing(exposure) == expected_exposure
+    assert 0 < Decimal(exposure["category_share"]["ppe"]) <= 1
     prices = {"count": 2, "min": "10.0000", "max": "12.5000"}
     bench = worker.wait_for(
         "/views/price-benchmark/" + urllib.parse.quote("CPV:33735100|EA", safe=""),
@@ -399,3 +404,8 @@ def test_the_pages_for_people_are_served(worker: Worker, kafka_bootstrap: str) -
     status, quality = worker.get(f"/data-quality/{member}")
     assert status == 200 and quality["spend_net"] == "25.00" and quality["suppliers"] == 1, quality
     assert quality["unclassified_share"] == "0.0000" and quality["name_only_share"] == "0.0000"
+
+
+def _without_standing(item: dict[str, Any]) -> dict[str, Any]:
+    """A supplier-exposure item without the fields that depend on the whole category."""
+    return {k: v for k, v in item.items() if k not in ("category_share", "alternatives")}

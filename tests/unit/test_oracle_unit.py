@@ -383,7 +383,39 @@ def test_supplier_exposure_by_hand(cats: Categories) -> None:
             "live_contract_value": "5000.00",
             "members": ["essex-police", "kent-police"],
             "categories": ["body-armour", "ppe"],
+            # the order's lines are all of ppe; the contract gives body-armour no order lines
+            "category_share": {"body-armour": "0.0000", "ppe": "1.0000"},
+            "alternatives": {"body-armour": [], "ppe": []},
         }
+    }
+
+
+def test_category_share_and_alternatives_by_hand(cats: Categories) -> None:
+    def supplier(n: int) -> dict[str, str]:
+        return {"member_supplier_id": f"S{n}", "name": f"Supplier {n}", "companies_house_number": f"{n:08d}"}
+
+    ppe = ("CPV", "33735100")
+    # ppe: S1 60 + 30 (two members), S2 30, S3..S7 2 each, S8 nothing: total 130
+    sent = [
+        ok(order("kent-police", "PO-1", 1, [line("1", *ppe, "1", "60")], supplier=supplier(1), at=1)),
+        ok(order("essex-police", "PO-1", 1, [line("1", *ppe, "1", "30")], supplier=supplier(1), at=2)),
+        ok(order("kent-police", "PO-2", 1, [line("1", *ppe, "1", "30")], supplier=supplier(2), at=3)),
+        *(
+            ok(order("kent-police", f"PO-{n}", 1, [line("1", *ppe, "1", "2")], supplier=supplier(n), at=n))
+            for n in range(3, 8)
+        ),
+        ok(order("kent-police", "PO-8", 1, [line("1", *ppe, "1", "0")], supplier=supplier(8), at=8)),
+    ]
+    exposure = items(expected_views(sent, cats, AS_OF), "supplier-exposure")
+    assert exposure["CH:00000001"]["category_share"] == {"ppe": "0.6923"}  # 90 / 130
+    assert exposure["CH:00000002"]["category_share"] == {"ppe": "0.2308"}  # 30 / 130, half up
+    assert exposure["CH:00000008"]["category_share"] == {"ppe": "0.0000"}
+    # the five largest others, ties by key
+    assert exposure["CH:00000001"]["alternatives"] == {
+        "ppe": ["CH:00000002", "CH:00000003", "CH:00000004", "CH:00000005", "CH:00000006"]
+    }
+    assert exposure["CH:00000003"]["alternatives"] == {
+        "ppe": ["CH:00000001", "CH:00000002", "CH:00000004", "CH:00000005", "CH:00000006"]
     }
 
 

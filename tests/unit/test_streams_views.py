@@ -135,6 +135,8 @@ def test_supplier_exposure_takes_the_newest_name_ties_to_the_smallest() -> None:
         "live_contract_value": "750.00",
         "members": ["essex-police", "kent-police"],
         "categories": ["fleet", "ppe"],
+        "category_share": {},  # from the category join (streams/standings.py), not the entities
+        "alternatives": {},
     }
 
 
