@@ -78,11 +78,12 @@ def _grant(
 
 
 def member_acls(member_id: str) -> list[AclBinding]:
-    """Write its own input topics (prefix with the trailing dot), read its own dead letters, its groups."""
+    """Write its own input topics (prefix with the trailing dot), read its own dead letters and alerts."""
     who = member_user(member_id)
     return [
         *_grant(who, "TOPIC", naming.member_topic_prefix(member_id), "PREFIXED", "WRITE", "DESCRIBE"),
         *_grant(who, "TOPIC", naming.dlq_topic(member_id), "LITERAL", "READ", "DESCRIBE"),
+        *_grant(who, "TOPIC", naming.alert_topic(member_id), "LITERAL", "READ", "DESCRIBE"),
         *_grant(who, "GROUP", naming.member_group_prefix(member_id), "PREFIXED", "READ"),
     ]
 
@@ -118,6 +119,9 @@ def hub_acls(hub_user: str) -> list[AclBinding]:
         *_grant(hub_user, "TOPIC", naming.DLQ_PREFIX, "PREFIXED", "WRITE", "DESCRIBE"),
         *_grant(hub_user, "TOPIC", naming.VIEW_PREFIX, "PREFIXED", "READ", "WRITE", "DESCRIBE", "CREATE"),
         *_grant(hub_user, "TOPIC", naming.REF_PREFIX, "PREFIXED", "READ", "DESCRIBE"),
+        # the reference adapter (bluelight adapter companies-house) runs as the hub
+        *_grant(hub_user, "TOPIC", naming.ref_topic(naming.SUPPLIER_STATUS), "LITERAL", "WRITE"),
+        *_grant(hub_user, "TOPIC", naming.ALERT_PREFIX, "PREFIXED", "READ", "WRITE", "DESCRIBE"),
         *_grant(hub_user, "TOPIC", naming.HUB_APP_ID, "PREFIXED", "ALL"),
         *_grant(hub_user, "GROUP", naming.HUB_APP_ID, "PREFIXED", "READ"),
     ]

@@ -251,7 +251,7 @@ async def ensure_hub_topics(settings: HubSettings) -> list[str]:
 
 
 async def ensure_member_topics(settings: HubSettings, member: str) -> list[str]:
-    """Create a member's input and dead-letter topics if missing (users and ACLs: ``members add``)."""
+    """Create a member's input, dead-letter and alert topics if missing (users and ACLs: ``members add``)."""
     topology = checked_topology(settings)
     member = naming.check_member_id(member)
     return await _ensure(settings, lambda brokers: member_topic_specs(topology, member, brokers))

@@ -12,7 +12,9 @@ from typing import Literal
 from topologies import acl, naming
 from topologies.model import TopicPlan, Topology
 
-TopicKind = Literal["member-input", "dead-letter", "view", "reference", "hub-stream", "changelog", "leader"]
+TopicKind = Literal[
+    "member-input", "dead-letter", "alerts", "view", "reference", "hub-stream", "changelog", "leader"
+]
 HUB_KINDS: frozenset[TopicKind] = frozenset({"view", "reference", "hub-stream", "changelog", "leader"})
 
 
@@ -49,11 +51,16 @@ def _spec(name: str, kind: TopicKind, owner: str, plan: TopicPlan, brokers: int 
 
 
 def member_topic_specs(topology: Topology, member_id: str, brokers: int | None = None) -> list[TopicSpec]:
-    """A member's input topics (one per family) and its dead-letter topic."""
+    """A member's input topics (one per family), its dead-letter topic and its alert topic."""
     inp = topology.plans[topology.member_topics.input]
     dlq = topology.plans[topology.member_topics.dead_letter]
+    alerts = topology.plans[topology.member_topics.alerts]
     specs = [_spec(t, "member-input", member_id, inp, brokers) for t in naming.member_topics(member_id)]
-    return [*specs, _spec(naming.dlq_topic(member_id), "dead-letter", member_id, dlq, brokers)]
+    return [
+        *specs,
+        _spec(naming.dlq_topic(member_id), "dead-letter", member_id, dlq, brokers),
+        _spec(naming.alert_topic(member_id), "alerts", member_id, alerts, brokers),
+    ]
 
 
 def hub_topic_specs(topology: Topology, brokers: int | None = None) -> list[TopicSpec]:
@@ -74,6 +81,7 @@ def hub_topic_specs(topology: Topology, brokers: int | None = None) -> list[Topi
             for t in hub.tables
         ),
         _spec(naming.faust_leader_topic(), "leader", "hub", plans[hub.leader_plan], brokers),
+        _spec(naming.NATIONAL_ALERTS, "alerts", "hub", plans[topology.member_topics.alerts], brokers),
     ]
 
 

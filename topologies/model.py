@@ -58,6 +58,7 @@ class MemberTopicPlans(_Frozen):
 
     input: str
     dead_letter: str
+    alerts: str
 
 
 class HubTable(_Frozen):

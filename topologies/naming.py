@@ -37,6 +37,8 @@ DLQ_PREFIX = f"{PREFIX}.dlq."
 VIEW_PREFIX = f"{PREFIX}.view."
 HUB_PREFIX = f"{PREFIX}.hub."
 REF_PREFIX = f"{PREFIX}.ref."
+ALERT_PREFIX = f"{PREFIX}.alerts."
+NATIONAL_ALERTS = f"{ALERT_PREFIX}national.v1"  # "national" is reserved: no member may take it
 
 # The faust application of the stream processors; its group id and the prefix of faust's own
 # topics (faust names its leader topic "<id>-__assignor-__leader").
@@ -48,6 +50,9 @@ INGEST_GROUP = f"{PREFIX}.hub.ingest"
 MEMBER_TOPIC_PATTERN = (
     r"^bluelight\.member\.[a-z0-9][a-z0-9-]{1,40}\.(purchase-orders|contracts|suppliers)\.v1$"
 )
+# The national supplier-status feed (events.md), read by ingest beside the member topics.
+SUPPLIER_STATUS = "supplier-status"
+INGEST_PATTERN = rf"{MEMBER_TOPIC_PATTERN}|^bluelight\.ref\.{SUPPLIER_STATUS}\.v1$"
 _MEMBER_TOPIC_RE = re.compile(
     r"^bluelight\.member\.(?P<member>[a-z0-9][a-z0-9-]{1,40})\."
     r"(?P<segment>purchase-orders|contracts|suppliers)\.v1$"
@@ -79,6 +84,13 @@ def member_topic_prefix(member: str) -> str:
 def dlq_topic(member: str) -> str:
     """The dead-letter topic the hub writes a member's rejected events to."""
     return f"{DLQ_PREFIX}{check_member_id(member)}.v1"
+
+
+def alert_topic(member: str) -> str:
+    """The topic a member's supplier alerts go to (only the member reads it)."""
+    if member == "national":
+        raise NamingError("'national' is reserved for the national alerts topic")
+    return f"{ALERT_PREFIX}{check_member_id(member)}.v1"
 
 
 def view_topic(view: str) -> str:

@@ -62,6 +62,7 @@ def plans_exist(t: Topology) -> list[str]:
     used = {
         "member_topics.input": t.member_topics.input,
         "member_topics.dead_letter": t.member_topics.dead_letter,
+        "member_topics.alerts": t.member_topics.alerts,
         "view_plan": t.view_plan,
         "hub.leader_plan": t.hub.leader_plan,
         **{f"reference.{r}": p for r, p in t.reference.items()},

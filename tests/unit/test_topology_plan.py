@@ -115,7 +115,11 @@ def test_before_to_after(before: DesiredState, after: DesiredState) -> None:
     by = kinds(p.actions)
 
     created = {a.spec.name for a in by["CreateTopic"]}  # type: ignore[union-attr]
-    assert created == {*naming.member_topics("dorset-fire"), naming.dlq_topic("dorset-fire")}
+    assert created == {
+        *naming.member_topics("dorset-fire"),
+        naming.dlq_topic("dorset-fire"),
+        naming.alert_topic("dorset-fire"),
+    }
 
     grown = {(a.topic, a.current, a.desired) for a in by["AddPartitions"]}  # type: ignore[union-attr]
     # the fixture's reference topic shares the view plan, so it grows too
