@@ -143,6 +143,7 @@ def test_before_to_after(before: DesiredState, after: DesiredState) -> None:
     assert {a.topic for a in skipped["DeleteTopic"]} == {  # type: ignore[union-attr]
         *naming.member_topics("essex-police"),
         naming.dlq_topic("essex-police"),
+        naming.alert_topic("essex-police"),
     }
     assert [a.user for a in skipped["DeleteUser"]] == ["member-essex-police"]  # type: ignore[union-attr]
     dropped = {a.binding for a in skipped["DeleteAcl"]}  # type: ignore[union-attr]
