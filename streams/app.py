@@ -33,6 +33,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from bluelight.settings import HubSettings
 from streams import health, heap
+from streams.alerts import Alert
 from streams.contributions import Outbox
 from streams.derive import Categorise, Normalise
 from streams.faust_fixes import HubApp, bound_web_reads
@@ -179,11 +180,20 @@ def build_hub(
         return True
 
     outbox = Outbox(partitions)
+    alerts: list[Alert] = []
+    alert_topics: dict[str, Any] = {}
 
     def send_outbox() -> None:
-        """Hand the waiting contribution packs to the producer buffer, each to its partition."""
+        """Hand the waiting contribution packs (and alerts) to the producer buffer."""
         for partition, pack in outbox.drain():
             contributions_topic.send_soon(value=pack, partition=partition)
+        for alert in alerts:
+            topic = alert_topics.get(alert.topic) or alert_topics.setdefault(
+                alert.topic, _raw_topic(app, alert.topic, 1)
+            )
+            topic.send_soon(key=alert.alert_id.encode(), value=alert.value)
+            metrics.alerts.labels(alert.body["member_id"] or "national").inc()
+        alerts.clear()
 
     # every commit flushes the producer first, and the flush empties the outbox first: no
     # committed offset passes a record whose contributions have not left (faust_fixes 1)
@@ -238,8 +248,9 @@ def build_hub(
                 # the joins' output leaves like stage one's contributions: through the outbox,
                 # so no commit passes a record whose output has not left
                 outbox.add(fold.take_sends())
+                alerts.extend(fold.take_alerts())
                 event.ack()
-            if len(outbox) >= OUTBOX_MAX or queued.empty():
+            if len(outbox) >= OUTBOX_MAX or alerts or queued.empty():
                 send_outbox()
 
     @app.timer(heap.SWEEP_EVERY_S)

@@ -29,6 +29,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from streams.alerts import StatusPart, status_parts
 from streams.canonical import partition_of
 from streams.facts import Current
 from streams.joins import JOINS, ContractLink, JoinPart, OrderLink, SupplierFlags, join_parts
@@ -44,7 +45,7 @@ from streams.views.supplier_diversity import DiversityPart, MemberSplit
 from streams.views.supplier_exposure import ExposurePart, Standing, exposure_parts
 
 ViewPart = (
-    SpendPart | ExposurePart | Standing | PipelineRow | PricePart | ActivityPart
+    SpendPart | ExposurePart | Standing | StatusPart | PipelineRow | PricePart | ActivityPart
     | DiversityPart | CoveragePart
 )
 Part = ViewPart | JoinPart
@@ -103,9 +104,13 @@ def _coverage(current: Current) -> dict[str, Any]:
     return direct_parts(current)
 
 
+def _exposure_and_status(current: Current) -> dict[str, Any]:
+    return {**exposure_parts(current), **status_parts(current)}
+
+
 _ENTITY_VIEWS = (
     ("category-spend", _spend),
-    ("supplier-exposure", _exposure),
+    ("supplier-exposure", _exposure_and_status),
     ("contract-pipeline", _pipeline),
     ("price-benchmark", _prices),
     (COVERAGE, _coverage),
@@ -244,6 +249,8 @@ def encode_part(view: str, part: Part | None) -> Any:
             str(part.order_total),
             str(part.contract_value),
             sorted(part.categories),
+            part.entity_id,
+            part.end_date.isoformat() if part.end_date else None,
         ]
     if isinstance(part, PipelineRow):
         extent = part.max_extent_date.isoformat() if part.max_extent_date else None
@@ -283,6 +290,9 @@ def encode_part(view: str, part: Part | None) -> Any:
         return ["g", part.supplier_key, None if part.total is None else str(part.total)]
     if isinstance(part, Standing):
         return {"c": part.category, "s": str(part.share), "a": list(part.alternatives)}
+    if isinstance(part, StatusPart):
+        at = part.status_at.isoformat()
+        return {"name": part.name, "status": part.status, "at": at, "previous": part.previous}
     newest = part.newest.isoformat() if part.newest else None
     return [part.accepted, part.duplicates, [list(kv) for kv in part.rejected], newest]
 
@@ -295,9 +305,13 @@ def decode_part(view: str, data: Any) -> Part | None:
         name, member, month, supplier, total = data
         return SpendPart(name=name, member=member, month=month, supplier_key=supplier, total=Decimal(total))
     if view == "supplier-exposure" and isinstance(data, dict):
+        if "status" in data:
+            at = datetime.fromisoformat(data["at"])
+            return StatusPart(data["name"], data["status"], at, data["previous"])
         return Standing(data["c"], Decimal(data["s"]), tuple(data["a"]))
     if view == "supplier-exposure":
-        member, name, published, orders, contracts, categories = data
+        member, name, published, orders, contracts, categories, *contract = data
+        entity_id, end = contract if contract else ("", None)  # parts sent before alerts had 6
         return ExposurePart(
             member=member,
             name=name,
@@ -305,6 +319,8 @@ def decode_part(view: str, data: Any) -> Part | None:
             order_total=Decimal(orders),
             contract_value=Decimal(contracts),
             categories=frozenset(categories),
+            entity_id=entity_id,
+            end_date=date.fromisoformat(end) if end else None,
         )
     if view == "contract-pipeline":
         name, member, entity, supplier, end, extent, value = data

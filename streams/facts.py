@@ -77,7 +77,26 @@ class SupplierFacts:
     vcse: bool | None = None
 
 
-Facts = OrderFacts | ContractFacts | SupplierFacts
+@dataclass(frozen=True)
+class StatusFacts:
+    """A supplier's registered status (the national supplier-status feed), and the one before it."""
+
+    supplier_key: str
+    name: str
+    status: str
+    status_at: datetime
+    previous: str = ""  # set by stage one from the state it replaces ("": none known)
+
+
+Facts = OrderFacts | ContractFacts | SupplierFacts | StatusFacts
+
+
+def with_previous(new: Facts, old: Facts | None) -> Facts:
+    """A newer status noting the status it replaces (other facts are returned as they are)."""
+    if not isinstance(new, StatusFacts):
+        return new
+    previous = old.status if isinstance(old, StatusFacts) else ""
+    return StatusFacts(new.supplier_key, new.name, new.status, new.status_at, previous)
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,14 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
             "code": facts.code,
             "framework_ref": facts.framework_ref,
         }
+    if isinstance(facts, StatusFacts):
+        return {
+            "supplier_key": facts.supplier_key,
+            "name": facts.name,
+            "status": facts.status,
+            "status_at": facts.status_at.isoformat(),
+            "previous": facts.previous,
+        }
     return {
         "supplier_key": facts.supplier_key,
         "name": facts.name,
@@ -170,6 +197,14 @@ def facts_from_json(family: str, data: dict[str, Any]) -> Facts:
             active=bool(data.get("active", True)),
             sme=data.get("sme"),
             vcse=data.get("vcse"),
+        )
+    if family == "supplier-status":
+        return StatusFacts(
+            supplier_key=data["supplier_key"],
+            name=data["name"],
+            status=data["status"],
+            status_at=datetime.fromisoformat(data["status_at"]),
+            previous=data.get("previous", ""),
         )
     raise ValueError(f"unknown family {family!r} in entity facts")
 

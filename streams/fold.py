@@ -18,6 +18,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import cast
 
 from streams import contributions
+from streams.alerts import Alert, StatusPart, alerts_for
 from streams.contributions import Contribution, Part, changes, decode_part, encode_part
 from streams.joins import JOINS, TOUCHED, Join, JoinPart, new_join
 from streams.views.index import ViewIndex
@@ -54,12 +55,18 @@ class FoldStage:
         self.stale = 0
         self.joins: dict[tuple[str, str], Join] = {}
         self.sends: list[Contribution] = []  # the joins' output, for the worker to send (take_sends)
+        self.alerts: list[Alert] = []  # supplier alerts, for the worker to send (take_alerts)
 
     def apply(self, value: bytes | None) -> list[str]:
         """Apply one contribution record (a pack): each contribution's outcome, in order."""
         cs = contributions.decode_pack(value)
         self.records_applied += 1
         return [self.apply_one(c) for c in cs]
+
+    def take_alerts(self) -> list[Alert]:
+        """The alerts made since the last call."""
+        alerts, self.alerts = self.alerts, []
+        return alerts
 
     def take_sends(self) -> list[Contribution]:
         """The contributions the joins made since the last call."""
@@ -84,9 +91,16 @@ class FoldStage:
         else:
             self.parts[key] = encode_stored(c.rev, c.view, c.part)
         if c.rev == old_rev and old_part == c.part:
+            self._alert(c)  # a re-read: the alerts may not have left before a crash (same ids)
             return "same"  # written again all the same: the changelog may lack it after a crash
         self.index.replace_part(c.view, c.key, c.contributor, old_part, c.part)
+        self._alert(c)
         return "applied"
+
+    def _alert(self, c: Contribution) -> None:
+        """A supplier's status changed into distress: alerts for everyone exposed now."""
+        if isinstance(c.part, StatusPart) and c.part.raises_alert:
+            self.alerts += alerts_for(c.key, c.part, self.index.exposure.values(c.key))
 
     def _join(self, c: Contribution) -> str:
         """A contribution to a join key: kept, and the key's changed output sent to the view keys.

@@ -1,8 +1,8 @@
 """Ingest: every member's input topics in, canonical records (and dead letters) out.
 
-One aiokafka consumer subscribes to all member input topics by pattern
-(``naming.MEMBER_TOPIC_PATTERN``; faust's pattern subscription does not work on its aiokafka
-driver), so a member added while the hub runs is picked up on the next metadata refresh
+One aiokafka consumer subscribes to all member input topics, and the national supplier-status
+feed, by pattern (``naming.INGEST_PATTERN``; faust's pattern subscription does not work on its
+aiokafka driver), so a member added while the hub runs is picked up on the next metadata refresh
 (``metadata_max_age_ms``, a few seconds) without a restart.
 
 For each record, in order: decode, validate, take the tenant from the topic, derive the
@@ -39,7 +39,7 @@ from streams.metrics import HubMetrics
 from streams.route import NotAMemberTopic, Routed, route
 from topologies.naming import (
     INGEST_GROUP,
-    MEMBER_TOPIC_PATTERN,
+    INGEST_PATTERN,
     dlq_topic,
     hub_topic,
     parse_member_topic,
@@ -106,7 +106,7 @@ class Ingest:
             isolation_level="read_committed",
             **kafka,
         )
-        self._consumer.subscribe(pattern=MEMBER_TOPIC_PATTERN, listener=_WaitForBatch(self))
+        self._consumer.subscribe(pattern=INGEST_PATTERN, listener=_WaitForBatch(self))
         await self._consumer.start()
         self.contact.ok(time.monotonic())  # both clients reached the broker
         # its own task: the probe must go on while the loop waits on a broker that is gone
@@ -115,7 +115,7 @@ class Ingest:
             enable_auto_commit=False, auto_offset_reset="earliest", client_id="bluelight-ingest-maps", **kafka
         )
         await self._maps.start()
-        log.info("ingest: reading every topic matching %s as group %s", MEMBER_TOPIC_PATTERN, INGEST_GROUP)
+        log.info("ingest: reading every topic matching %s as group %s", INGEST_PATTERN, INGEST_GROUP)
 
     async def run(self) -> None:
         """Read, route, write, commit, until :meth:`stop` is called."""

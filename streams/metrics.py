@@ -35,6 +35,7 @@ class HubMetrics:
     view_items: Gauge
     view_records: Counter
     faults: Counter
+    alerts: Counter
     refused: Counter
     outsiders: Counter
     gc_pause: Histogram
@@ -123,6 +124,12 @@ class HubMetrics:
                 "bluelight_hub_faults_total",
                 "Records the hub itself failed to process (a bug, never partner data); see the log.",
                 ["stage"],
+                registry=registry,
+            ),
+            alerts=Counter(
+                "bluelight_alerts_sent_total",
+                "Supplier alerts sent (reader: a member, or national); a replay may send one again.",
+                ["reader"],
                 registry=registry,
             ),
             refused=Counter(

@@ -191,6 +191,19 @@ def add_view_pages(
         async def get(self, request: Request, view: str, key: str, decision: Decision) -> Response:
             return send(self, item_reply(model(), view, key, dict(request.query), ready()))
 
+    @app.page("/alerts")
+    class AlertsPage(View):
+        """The national supplier alerts, newest first (national readers; members read their own topic)."""
+
+        @guard
+        async def get(self, request: Request, decision: Decision) -> Response:
+            supplier = request.query.get("supplier")
+            alerts = [
+                a for a in model().newest_alerts() if supplier is None or a["supplier_key"] == supplier
+            ]
+            body = {"alerts": alerts, "count": len(alerts), "ready": ready()}
+            return self.text(json.dumps(body), content_type="application/json")
+
     spec = json.dumps(openapi())
 
     @app.page("/openapi.json")

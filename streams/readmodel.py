@@ -13,6 +13,7 @@ Ready once it has read every view topic to the end offsets it saw when it starte
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import OrderedDict
 from datetime import date
@@ -25,12 +26,13 @@ from bluelight.settings import HubSettings
 from schemas.serde import decode_record
 from streams.views.contract_pipeline import PipelineRow, contract_pipeline_item
 from streams.views.records import item_of
-from topologies.naming import VIEWS, view_topic
+from topologies.naming import NATIONAL_ALERTS, VIEWS, view_topic
 
 log = logging.getLogger(__name__)
 
 Item = dict[str, Any]
 PIPELINE = "contract-pipeline"
+ALERTS = "alerts"  # the national alerts topic, read beside the views
 CACHED_DAYS = 8  # contract-pipeline answers kept per as_of date (each is the whole view)
 
 
@@ -44,6 +46,7 @@ class ReadModel:
         self.ready = False
         self._pipeline: OrderedDict[date, tuple[int, dict[str, Item]]] = OrderedDict()
         self._sorted: dict[str, tuple[int, list[str]]] = {}
+        self.alerts: dict[str, Item] = {}  # national alerts by alert_id (a replay's repeat: kept once)
 
     # -- updates ---------------------------------------------------------------------------
 
@@ -55,6 +58,21 @@ class ReadModel:
         else:
             self.views[view][key] = item
         self.changes[view] += 1
+
+    def put_alert(self, value: bytes | None) -> None:
+        """A national alert as read from Kafka (JSON); the first of an id is kept."""
+        self.records_read += 1
+        if value is None:
+            return
+        body = json.loads(value)
+        self.alerts.setdefault(body["alert_id"], body)
+
+    def newest_alerts(self, limit: int = 1000) -> list[Item]:
+        """The national alerts, newest status change first."""
+        newest_first = sorted(
+            self.alerts.values(), key=lambda a: (a["status_at"], a["supplier_key"]), reverse=True
+        )
+        return newest_first[:limit]
 
     def put_record(self, view: str, key: bytes | None, value: bytes | None) -> None:
         """A view-topic record as read from Kafka."""
@@ -147,6 +165,7 @@ class ReadModelFeed:
         """Read forever; the model is ready once the ends seen at start are reached."""
         consumer = self._consumer()
         topic_view = {view_topic(v): v for v in VIEWS}
+        topic_view[NATIONAL_ALERTS] = ALERTS
         tps: list[TopicPartition] = []
         for topic in topic_view:
             # the worker made the view topics before starting (ensure_hub_topics)
@@ -163,7 +182,10 @@ class ReadModelFeed:
                 view = topic_view[tp.topic]
                 for rec in records:
                     try:
-                        self.model.put_record(view, rec.key, rec.value)
+                        if view == ALERTS:
+                            self.model.put_alert(rec.value)
+                        else:
+                            self.model.put_record(view, rec.key, rec.value)
                     except Exception:  # a record this release cannot read: skip it, say where
                         log.exception("read model: %s[%d]@%d unreadable", tp.topic, tp.partition, rec.offset)
             if pending:

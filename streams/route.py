@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemas.serde import DecodeError, decode_event, event_from_bytes
+from schemas.status import PUBLISHER, status_from_bytes
 from schemas.validate import Rejection
 from streams.canonical import CanonicalRecord, EventRecord, RejectedRecord, SourceRef
 from streams.derive import Categorise, Normalise, derive
 from streams.dlq import DeadLetter, dead_letter
-from streams.facts import EntityRef
-from topologies.naming import dlq_topic, parse_member_topic
+from streams.facts import EntityRef, StatusFacts
+from topologies.naming import SUPPLIER_STATUS, dlq_topic, parse_member_topic, ref_topic
+
+STATUS_TOPIC = ref_topic(SUPPLIER_STATUS)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ def route(
     normalise: Normalise,
 ) -> Routed:
     """Decide the fate of the record at ``source``."""
+    if source.topic == STATUS_TOPIC:
+        return route_status(source, key, value)
     owner = parse_member_topic(source.topic)
     if owner is None:
         raise NotAMemberTopic(f"{source.topic} is not a member input topic")
@@ -63,6 +68,27 @@ def route(
         facts=derived.facts,
     )
     return Routed(member, family, record, None, None, derived.unclassified)
+
+
+def route_status(source: SourceRef, key: bytes | None, value: bytes | None) -> Routed:
+    """A record of the national supplier-status feed: the national team's, keyed by supplier key."""
+    member, family = PUBLISHER, SUPPLIER_STATUS
+    try:
+        event = status_from_bytes(value)
+        if event.member_id != PUBLISHER:
+            raise Rejection("tenant", f"member_id: {event.member_id!r} may not publish supplier statuses")
+    except Rejection as exc:
+        return _rejected(member, family, source, key, value, exc)
+    facts = StatusFacts(event.supplier_key, event.name, event.status, event.status_at)
+    record = EventRecord(
+        ref=EntityRef(member, family, event.supplier_key),
+        version=event.entity_version,
+        event_id=event.event_id,
+        published_at=event.published_at,
+        source=source,
+        facts=facts,
+    )
+    return Routed(member, family, record, None, None, 0)
 
 
 def _rejected(

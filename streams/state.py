@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from streams.canonical import EventRecord, RejectedRecord
-from streams.facts import Current, EntityRef, Facts, facts_from_json, facts_to_json
+from streams.facts import Current, EntityRef, Facts, facts_from_json, facts_to_json, with_previous
 
 Outcome = Literal["accepted", "duplicate", "rejected", "replayed"]
 
@@ -88,7 +88,7 @@ def apply_event(state: EntityState | None, record: EventRecord) -> tuple[EntityS
             version=record.version,
             event_id=record.event_id,
             published_at=record.published_at,
-            facts=record.facts,
+            facts=with_previous(record.facts, state.facts),
             accepted=state.accepted + 1,
             duplicates=state.duplicates,
             newest_published_at=newest,

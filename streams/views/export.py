@@ -41,6 +41,10 @@ Item = dict[str, Any]
 class ReadModel(Protocol):
     """The views as a worker holds them (``streams.views.index.ViewIndex`` is one)."""
 
+    def newest_alerts(self, limit: int = 1000) -> list[Item]:
+        """The national supplier alerts, newest first."""
+        ...
+
     def keys(self, view: str) -> list[str]:
         """The keys of a view with an item, sorted."""
         ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,8 @@ class ExposurePart:
     order_total: Decimal
     contract_value: Decimal
     categories: frozenset[str]
+    entity_id: str = ""  # a contract's id and end, for alerts ("" and None for an order)
+    end_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,15 @@ def exposure_parts(current: Current) -> dict[str, ExposurePart]:
             order_total=Decimal(0),
             contract_value=facts.value,
             categories=frozenset({facts.category}),
+            entity_id=current.ref.entity_id,
+            end_date=facts.end_date,
         )
         return {facts.supplier_key: part}
     return {}
 
 
 def supplier_exposure_item(
-    supplier_key: str, parts: Iterable[ExposurePart | Standing]
+    supplier_key: str, parts: Iterable[ExposurePart | Standing | object]
 ) -> dict[str, Any] | None:
     """The view item of one supplier, or ``None`` when nothing live names it."""
     everything = list(parts)
@@ -115,10 +119,12 @@ class ExposureTotals:
     bound: datetime | None = None  # while newest is unknown: no part is newer than this
     standings: dict[str, Standing] = field(default_factory=dict)  # by category (one join key each)
 
-    def add(self, part: ExposurePart | Standing) -> None:
-        """Count a part in."""
+    def add(self, part: ExposurePart | Standing | object) -> None:
+        """Count a part in (a supplier's status, for alerts, is not part of the item)."""
         if isinstance(part, Standing):
             self.standings[part.category] = part
+            return
+        if not isinstance(part, ExposurePart):
             return
         self.count += 1
         self.order_total += part.order_total
@@ -137,10 +143,12 @@ class ExposureTotals:
         elif self.bound is None or at >= self.bound:
             self.newest, self.bound = at, None
 
-    def remove(self, part: ExposurePart | Standing) -> None:
+    def remove(self, part: ExposurePart | Standing | object) -> None:
         """Take a previously added part back out."""
         if isinstance(part, Standing):
             self.standings.pop(part.category, None)
+            return
+        if not isinstance(part, ExposurePart):
             return
         self.count -= 1
         self.order_total -= part.order_total
