@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from adapters.cli_shared import EXIT_BROKER, EXIT_REJECTS, check_member
 from adapters.rejects import RejectRow, parse_since, read_replay, render_csv, render_text, row_of
 from adapters.sdk.publisher import Publisher, PublishError
+from adapters.topic_read import read_to_end
 from bluelight.cli import settings_of
 from bluelight.settings import KafkaConnection
 from schemas.models import Event
 from topologies.naming import dlq_topic
-
-READ_TIMEOUT_S = 30.0
 
 
 @click.group(
@@ -99,52 +97,9 @@ def rejects(
 
 async def read_rejects(kafka: KafkaConnection, member: str, since: datetime | None) -> list[RejectRow]:
     """Every record of the member's DLQ (from ``since``) up to its end now, in offset order."""
-    topic = dlq_topic(member)
-    consumer = AIOKafkaConsumer(
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        client_id=f"bluelight-rejects-{member}",
-        **kafka.to_aiokafka_kwargs(),
-    )
-    rows: list[RejectRow] = []
-    try:
-        await consumer.start()
-        partitions = await asyncio.wait_for(_partitions(kafka, topic), READ_TIMEOUT_S)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        # explicit offsets: seek_to_beginning() is lazy, and position() read right after it
-        # was seen to answer the end on this broker, which reads nothing
-        starts = await consumer.beginning_offsets(tps)
-        if since is not None:
-            found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
-            starts = {tp: (at.offset if at is not None else ends[tp]) for tp, at in found.items()}
-        for tp in tps:
-            consumer.seek(tp, starts[tp])
-        began = time.monotonic()
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            if time.monotonic() - began > READ_TIMEOUT_S:
-                raise TimeoutError(f"reading {topic} took over {READ_TIMEOUT_S:.0f}s")
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                for r in records:
-                    if r.offset < ends[tp]:
-                        rows.append(
-                            row_of(member, tp.partition, r.offset, r.timestamp, r.key, r.value, r.headers)
-                        )
-    finally:
-        await consumer.stop()
+    records = await read_to_end(kafka, dlq_topic(member), f"bluelight-rejects-{member}", since)
+    rows = [row_of(member, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers) for r in records]
     return sorted(rows, key=lambda r: (r.rejected_at, r.dlq_partition, r.dlq_offset))
-
-
-async def _partitions(kafka: KafkaConnection, topic: str) -> set[int]:
-    """The topic's partitions, from a metadata request (Describe is all it needs)."""
-    from topologies.admin import connect
-
-    async with connect(kafka) as admin:
-        found = await admin.topics([topic], configs=False)
-    if topic not in found:
-        raise KafkaError(f"topic {topic} does not exist or these credentials may not describe it")
-    return set(range(found[topic].partitions))
 
 
 @rejects.command(

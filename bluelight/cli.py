@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "publish": "adapters.cli:publish",
     "adapter": "adapters.cli:adapter",
     "rejects": "adapters.rejects_cli:rejects",
+    "alerts": "adapters.alerts_cli:alerts",
 }
 
 SHORT_HELP: dict[str, str] = {
@@ -42,6 +43,7 @@ SHORT_HELP: dict[str, str] = {
     "publish": "Validate canonical events in a JSON-lines file and publish them.",
     "adapter": "Turn ERP exports, Peppol orders or OCDS releases into canonical events.",
     "rejects": "Read your rejected events (kind, reason, field, origin), fix and replay them.",
+    "alerts": "Read the supplier alerts sent to you: who failed, your exposure, alternatives.",
 }
 
 

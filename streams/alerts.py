@@ -77,8 +77,9 @@ def alerts_for(supplier_key: str, status: StatusPart, parts: Iterable[object]) -
 
     Nothing when no member is exposed: the national team hears only of suppliers someone uses.
     """
-    exposures = [p for p in parts if isinstance(p, ExposurePart)]
-    standings = {p.category: p.alternatives for p in parts if isinstance(p, Standing)}
+    held = list(parts)
+    exposures = [p for p in held if isinstance(p, ExposurePart)]
+    standings = {p.category: p.alternatives for p in held if isinstance(p, Standing)}
     members = sorted({p.member for p in exposures})
     out = [
         _alert(alert_topic(m), supplier_key, status, m, [p for p in exposures if p.member == m], standings)

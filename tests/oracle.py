@@ -567,6 +567,56 @@ def contract_coverage(
     ]
 
 
+def expected_alerts(
+    states: Mapping[tuple[str, Family, str], Event],
+    cats: Categories,
+    status: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The alerts of one status change into distress (views.md), without their ``alert_id``s.
+
+    ``status`` holds supplier_key, name, status, previous_status and status_at. One alert per
+    member with a live order or live contract with the supplier, then the national one.
+    """
+    key = status["supplier_key"]
+    exposure = {i["supplier_key"]: i for i in supplier_exposure(states, cats)}.get(key)
+    if exposure is None:
+        return []
+    orders = [o for o in live_orders(states) if national_supplier_key(o.supplier) == key]
+    contracts = [c for c in live_contracts(states) if national_supplier_key(c.supplier) == key]
+
+    def one(member: str | None) -> dict[str, Any]:
+        mine_o = [o for o in orders if member is None or o.member_id == member]
+        mine_c = [c for c in contracts if member is None or c.member_id == member]
+        categories = {
+            cats.category(ln.classification.scheme.value, ln.classification.code, o.member_id)
+            for o in mine_o
+            for ln in o.lines
+        } | {cats.category(c.classification.scheme.value, c.classification.code, c.member_id) for c in mine_c}
+        rows = [
+            {
+                **({"member_id": c.member_id} if member is None else {}),
+                "entity_id": c.entity_id,
+                "end_date": c.end_date.isoformat(),
+                "value": money(c.value),
+            }
+            for c in sorted(mine_c, key=lambda c: (c.member_id, c.entity_id))
+        ]
+        alert = {
+            **status,
+            "member_id": member,
+            "order_total": money(sum((o.total_net for o in mine_o), Decimal(0))),
+            "live_contract_value": money(sum((c.value for c in mine_c), Decimal(0))),
+            "categories": sorted(categories),
+            "contracts": rows,
+            "alternatives": {c: exposure["alternatives"][c] for c in sorted(categories)},
+        }
+        if member is None:
+            alert["members"] = exposure["members"]
+        return alert
+
+    return [one(m) for m in exposure["members"]] + [one(None)]
+
+
 def expected_views(sent: Sequence[Sent], cats: Categories, as_of: date) -> dict[str, dict[str, Any]]:
     """Every view as ``GET /views/<view>`` should serve it (contract-pipeline for ``as_of``)."""
     done = replay(sent)

@@ -61,3 +61,4 @@ def _free(port: int) -> bool:
             return False
     return True
 SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
+ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)
