@@ -58,6 +58,8 @@ async def _setup(settings: HubSettings, t: Tenants) -> dict[str, str]:
         )
     await produce(settings.kafka, t.probe_view, b"national view item")
     await produce(settings.kafka, naming.dlq_topic(t.a), b"rejected event of A")
+    await produce(settings.kafka, naming.alert_topic(t.a), b"alert for A")
+    await produce(settings.kafka, naming.alert_topic(t.b), b"alert for B")
     await produce(settings.kafka, naming.member_topic(t.b, "contract"), b"B's contract")
     return result.passwords
 
@@ -115,6 +117,17 @@ async def test_member_reads_its_own_dead_letters(tenants: Tenants) -> None:
     a = tenants.conn(member_user(tenants.a))
     got = await consume(a, naming.dlq_topic(tenants.a), naming.member_group_prefix(tenants.a) + "dlq")
     assert [r.value for r in got] == [b"rejected event of A"]
+
+
+async def test_member_reads_its_own_alerts_and_no_one_elses(tenants: Tenants) -> None:
+    a = tenants.conn(member_user(tenants.a))
+    group = naming.member_group_prefix(tenants.a) + "alerts"
+    got = await consume(a, naming.alert_topic(tenants.a), group)
+    assert [r.value for r in got] == [b"alert for A"]
+    with pytest.raises(TopicAuthorizationFailedError):
+        await consume(a, naming.alert_topic(tenants.b), group)
+    with pytest.raises(TopicAuthorizationFailedError):  # the national alerts carry everyone's exposure
+        await consume(a, naming.NATIONAL_ALERTS, group)
 
 
 async def test_member_cannot_create_topics(tenants: Tenants) -> None:
