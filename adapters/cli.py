@@ -23,6 +23,7 @@ from adapters.cli_shared import (
     load_policy,
     show_progress,
 )
+from adapters.companies_house.cli import companies_house
 from adapters.jsonl import check_file
 from adapters.sdk.publisher import Ack, Publisher, PublishError, RefusedError
 from adapters.webhook.cli import webhook, webhook_token
@@ -123,7 +124,7 @@ class AdapterGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The subcommands in the order --help shows them."""
-        return [*FILE_ADAPTERS, "webhook", "webhook-token"]
+        return [*FILE_ADAPTERS, "webhook", "webhook-token", "companies-house"]
 
 
 ADAPTER_HELP = """Turn ERP exports, Peppol orders or OCDS releases into canonical events.
@@ -131,9 +132,12 @@ ADAPTER_HELP = """Turn ERP exports, Peppol orders or OCDS releases into canonica
 File adapters (csv, peppol, ocds) read files or a drop folder; `webhook` serves ERPs that
 push. All of them validate every event as the hub will, apply your sharing policy, and
 publish with an idempotent producer that waits for the broker's acknowledgement.
+`companies-house` (the national team's) brings the registered status of known suppliers.
 """
 
 
-@click.group(cls=AdapterGroup, help=ADAPTER_HELP, commands=[*FILE_COMMANDS, webhook, webhook_token])
+@click.group(
+    cls=AdapterGroup, help=ADAPTER_HELP, commands=[*FILE_COMMANDS, webhook, webhook_token, companies_house]
+)
 def adapter() -> None:
     """The ``bluelight adapter`` group."""

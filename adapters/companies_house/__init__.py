@@ -1,0 +1,1 @@
+"""The Companies House status adapter: registered statuses of the suppliers the hub knows."""
