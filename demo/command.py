@@ -5,7 +5,8 @@ The flow, one step per stage: bring Kafka up (``demo.prepare``, the code behind
 partners, kept under the state dir -> start ``bluelight worker`` (or reuse the one answering
 on ``--http``) -> generate the partners' activity (``demo.synthetic``) and publish it
 (``demo.load``) -> wait until member-activity shows it all taken in -> print each
-view for a commercial analyst (``demo.report``) and where to look next -> keep the
+view for a commercial analyst (``demo.report``) -> fail the most shared supplier and show
+the alerts (``demo.failure``) -> say where to look next -> keep the
 worker in the foreground until Ctrl-C (or stop it at once with ``--exit``).
 
 Running it again resends the same events: the hub counts them as duplicates and the views
@@ -29,6 +30,7 @@ from bluelight.cli import settings_of
 from bluelight.settings import HubSettings
 from demo import report
 from demo.balance import Balance, Counts, balance, counts_of
+from demo.failure import fail_supplier
 from demo.load import (
     activity,
     member_records,
@@ -56,7 +58,7 @@ from topologies.naming import VIEWS, dlq_topic, view_topic
 
 DEFAULT_SEED = 2026
 Items = list[dict[str, Any]]
-STEPS = 6
+STEPS = 7
 
 
 def _say(message: str) -> None:
@@ -201,6 +203,11 @@ def _run(run: _Run, settings: HubSettings, seed: int, scale: float, day: date, s
 
     _step(6, "The national views")
     views = _summary(worker, day, after, verdict)
+
+    began = _step(7, "A supplier many partners use goes into administration")
+    raised = fail_supplier(settings, worker, views["supplier-exposure"])
+    click.echo("\n".join(report.alerts(raised)))
+    _done(began, f"{len(raised)} alerts: one national, one to each exposed partner's own topic")
     _where_next(settings, worker, day, kafka.port, run.foreground, views)
     return verdict.ok
 
@@ -217,6 +224,8 @@ def _summary(worker: DemoWorker, day: date, after: dict[str, Counts], verdict: B
     lines += report.supplier_exposure(views["supplier-exposure"])
     lines += report.contract_pipeline(views["contract-pipeline"], day)
     lines += report.price_benchmark(views["price-benchmark"], price_labels())
+    lines += report.supplier_diversity(views["supplier-diversity"])
+    lines += report.contract_coverage(views["contract-coverage"])
     lines += report.member_activity(after, [m.id for m in MEMBERS], verdict)
     click.echo("\n".join(lines))
     return views

@@ -212,3 +212,75 @@ def example_keys(views: Mapping[str, Sequence[Item]]) -> dict[str, str]:
         widest = max(prices, key=lambda i: (Decimal(i["max"]) / Decimal(i["min"]), i["key"]))
         out["price-benchmark"] = str(widest["key"])
     return out
+
+
+def _share(part: Decimal, whole: Decimal) -> str:
+    return f"{(part * 100 / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%" if whole else "-"
+
+
+def supplier_diversity(items: Sequence[Item], top: int = TOP) -> list[str]:
+    """How much goes to SMEs and VCSEs, nationally and in the largest categories."""
+
+    def total_of(name: str) -> Decimal:
+        return sum((Decimal(i[name]) for i in items), Decimal(0))
+
+    spend, sme, vcse, unknown = (
+        total_of(n) for n in ("total_net", "sme_net", "vcse_net", "sme_unknown_net")
+    )
+    lines = heading("SME and VCSE share (supplier-diversity)")
+    lines.append(
+        f"  of {pounds(spend)}: SMEs {pounds(sme)} ({_share(sme, spend)}), VCSEs {pounds(vcse)} "
+        f"({_share(vcse, spend)}); SME status unknown for {pounds(unknown)} ({_share(unknown, spend)})"
+    )
+    ranked = sorted(items, key=lambda i: (-Decimal(i["total_net"]), i["category"]))[:top]
+    rows = [
+        [shorten(i["name"]), pounds(i["total_net"]), _share(Decimal(i["sme_net"]), Decimal(i["total_net"])),
+         _share(Decimal(i["vcse_net"]), Decimal(i["total_net"])),
+         _share(Decimal(i["sme_unknown_net"]), Decimal(i["total_net"]))]
+        for i in ranked
+    ]  # fmt: skip
+    lines += table(["category", "spend", "SME", "VCSE", "unknown"], rows, [False, True, True, True, True])
+    return lines
+
+
+def contract_coverage(items: Sequence[Item], top: int = TOP) -> list[str]:
+    """How much spend runs through contracts and national frameworks, and which frameworks."""
+    spend = sum((Decimal(i["total_net"]) for i in items), Decimal(0))
+    on = sum((Decimal(i["on_contract_net"]) for i in items), Decimal(0))
+    via = sum((Decimal(i["framework_net"]) for i in items), Decimal(0))
+    frameworks: dict[str, Decimal] = {}
+    for i in items:
+        for ref, amount in i["frameworks"].items():
+            frameworks[ref] = frameworks.get(ref, Decimal(0)) + Decimal(amount)
+    lines = heading("Contract and framework coverage (contract-coverage)")
+    lines.append(
+        f"  of {pounds(spend)}: on contract {pounds(on)} ({_share(on, spend)}), via a framework "
+        f"{pounds(via)} ({_share(via, spend)}), off contract {pounds(spend - on)}"
+    )
+    ranked = sorted(frameworks.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    lines += table(["framework", "spend"], [[ref, pounds(v)] for ref, v in ranked], [False, True])
+    return lines
+
+
+def alerts(found: Sequence[Item]) -> list[str]:
+    """The alerts a supplier's failure sent: the national one, then each partner's."""
+    national = [a for a in found if a["member_id"] is None]
+    lines = heading("Supplier alerts")
+    if not national:
+        return [*lines, "  no alert was sent"]
+    n = national[0]
+    lines.append(
+        f"  {n['name']} ({n['supplier_key']}) went into {n['status']}: {len(n['members'])} partners exposed, "
+        f"{pounds(n['order_total'])} on orders, {pounds(n['live_contract_value'])} on live contracts"
+    )
+    rows = [
+        [a["member_id"], pounds(a["order_total"]), pounds(a["live_contract_value"]), str(len(a["contracts"])),
+         _few(sorted({s for alts in a["alternatives"].values() for s in alts}), 3)]
+        for a in sorted((a for a in found if a["member_id"]), key=lambda a: a["member_id"])
+    ]  # fmt: skip
+    lines += table(
+        ["partner alerted", "orders", "live contracts", "contracts", "alternatives"],
+        rows,
+        [False, True, True, True, False],
+    )
+    return lines

@@ -40,6 +40,7 @@ from streams.state import (
     encode_rejection_state,
 )
 from streams.views.member_activity import entity_activity, rejection_activity
+from topologies.naming import SUPPLIER_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ class EntityStage:
             self.rejections[key] = stored  # written again: the changelog may lack it
         else:
             self.rejections[key] = encode_rejection_state(new)
+        if record.family == SUPPLIER_STATUS:
+            return outcome, []  # dead-lettered and counted in /metrics, not in member-activity
         return outcome, [rejection_contribution(key, record.member, new)]
 
 
@@ -204,6 +207,8 @@ class EntityStage:
 
 
 def _activity(state: EntityState, record: EventRecord) -> dict[Slot, Part]:
+    if record.ref.family == SUPPLIER_STATUS:
+        return {}  # the national feed is no member's traffic (see _current_parts)
     return {(ACTIVITY, record.ref.member): entity_activity(state)}
 
 
@@ -213,7 +218,12 @@ def _parts(state: EntityState, record: EventRecord) -> dict[Slot, Part]:
 
 
 def _current_parts(state: EntityState, ref: EntityRef) -> dict[Slot, Part]:
-    return {**entity_parts(state.current(ref)), (ACTIVITY, ref.member): entity_activity(state)}
+    parts = entity_parts(state.current(ref))
+    if ref.family != SUPPLIER_STATUS:
+        # member-activity balances what a member's own topics hold; the supplier-status feed
+        # (the national team's, on a reference topic) is counted in /metrics instead
+        parts[(ACTIVITY, ref.member)] = entity_activity(state)
+    return parts
 
 
 def rejection_contribution(key: bytes, member: str, state: RejectionState) -> Contribution:

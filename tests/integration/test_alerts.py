@@ -27,7 +27,15 @@ from aiokafka import AIOKafkaProducer
 from deploy.broker import BrokerInfo
 from schemas.status import PUBLISHER, SupplierStatusEvent, encode_status, event_id_for
 from tests import ports
-from tests.hub_run import BLUELIGHT, Worker, create_topics, fresh_broker, publish, wait_for_quiet
+from tests.hub_run import (
+    BLUELIGHT,
+    Worker,
+    create_topics,
+    fresh_broker,
+    publish,
+    wait_for_quiet,
+    wait_for_views,
+)
 from tests.oracle import Categories, expected_alerts, expected_views, received_by_member, replay
 from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate
 from topologies.naming import NATIONAL_ALERTS, SUPPLIER_STATUS, alert_topic, ref_topic
@@ -125,7 +133,10 @@ async def test_alerts_reach_the_exposed_members_once_even_after_a_sigkill(
         await worker.wait_ready()
         await publish(alerts_broker.bootstrap, sent)
         await wait_for_quiet(worker, received, timeout=180)
-        await asyncio.sleep(3)  # the category join's standings follow the orders by one hop
+        # the alerts carry the exposure "at that moment": let every view settle first (the category
+        # join's standings follow the orders by one more hop)
+        diffs = await wait_for_views(worker, expected_views(sent, cats, PLAN.as_of), PLAN.as_of, timeout=90)
+        assert not diffs, diffs
 
         # a: first heard of as active (nothing), then in administration (alerts)
         a1, a2 = (

@@ -40,6 +40,9 @@ HEADINGS = (
     f"Contract pipeline (as of {TODAY.isoformat()})",
     "Price benchmark",
     "Member activity",
+    "SME and VCSE share (supplier-diversity)",
+    "Contract and framework coverage (contract-coverage)",
+    "Supplier alerts",
     "Where to look next",
 )
 BALANCED = re.compile(
@@ -128,6 +131,8 @@ def test_demo_twice_shows_the_views_and_balances(demo_env: tuple[dict[str, str],
     assert "As expected: for 55 partners" in first
     assert "worker: stopped" in first
     assert f"The overview page, in a browser: http://{settings.http}/" in first
+    alerts = _section(first, "Supplier alerts")
+    assert "went into administration" in alerts and "partner alerted" in alerts, alerts
 
     # The worker is gone: nothing answers on its address any more.
     with pytest.raises(urllib.error.URLError):
@@ -143,6 +148,7 @@ def test_demo_twice_shows_the_views_and_balances(demo_env: tuple[dict[str, str],
         assert value is not None
         record = decode_record(value).record
         by_member[key.decode()] = record
+    # the national team's supplier statuses are not member traffic: the counts are the partners' own
     assert set(by_member) == {m.id for m in MEMBERS}
     for member, want in expected.items():
         got = by_member[member]
