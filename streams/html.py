@@ -217,6 +217,44 @@ def _bucket(item: Item, bucket: str) -> str:
     return f"{got['count']} ({money(got['value'])})" if got["count"] else "-"
 
 
+def _share_of(supplier: Item, category: str) -> str:
+    share = supplier.get("category_share", {}).get(category)
+    return f"{(Decimal(share) * 100).quantize(Decimal('0.1'))}%" if share is not None else "-"
+
+
+def _diversity_and_coverage(model: ReadModel, key: str, as_of: date) -> list[str]:
+    """SME, VCSE, on-contract and framework shares of the category's spend."""
+    diversity = model.item("supplier-diversity", key, as_of)
+    coverage = model.item("contract-coverage", key, as_of)
+    if diversity is None and coverage is None:
+        return []
+    rows = []
+    if diversity is not None:
+        rows += _amount_rows(
+            diversity,
+            (("with SMEs", "sme_net"), ("with VCSEs", "vcse_net"), ("SME status unknown", "sme_unknown_net")),
+        )
+    if coverage is not None:
+        covered = (("on contract", "on_contract_net"), ("via a framework", "framework_net"))
+        rows += _amount_rows(coverage, covered)
+        whole = Decimal(coverage["total_net"])
+        rows += [
+            [f"framework {escape(ref)}", money(v), _share(Decimal(v), whole)]
+            for ref, v in sorted(coverage["frameworks"].items(), key=lambda kv: -Decimal(kv[1]))
+        ]
+    return [
+        "<h2>Small suppliers, social value, contracts</h2>",
+        csv_link("supplier-diversity"),
+        csv_link("contract-coverage"),
+        table(["of this category's spend", "spend", "share"], rows),
+    ]
+
+
+def _amount_rows(item: Item, fields: tuple[tuple[str, str], ...]) -> list[list[str]]:
+    whole = Decimal(item["total_net"])
+    return [[label, money(item[f]), _share(Decimal(item[f]), whole)] for label, f in fields]
+
+
 def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
     """Spend by month, partner and supplier; contracts ending; None for an unknown category."""
     spend = model.item("category-spend", key, as_of)
@@ -245,16 +283,17 @@ def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
             ),
         ]
     suppliers = [i for i in model.items("supplier-exposure", as_of) if key in i["categories"]]
-    suppliers.sort(key=lambda i: -Decimal(i["order_total"]))
+    suppliers.sort(key=lambda i: (-Decimal(i.get("category_share", {}).get(key, "0")), i["supplier_key"]))
     out += [
         "<h2>Suppliers in this category</h2>",
-        "<p>Each supplier's orders across all its categories (the views do not split a supplier's "
-        "spend by category).</p>",
+        "<p>Each supplier's share of this category's live order spend, and its orders and live "
+        "contracts across all its categories.</p>",
         table(
-            ["supplier", "partners", "orders", "live contracts"],
+            ["supplier", "share here", "partners", "orders (all categories)", "live contracts"],
             (
                 [
                     link("supplier", i["supplier_key"], i["name"]),
+                    _share_of(i, key),
                     str(len(i["members"])),
                     money(i["order_total"]),
                     money(i["live_contract_value"]),
@@ -263,6 +302,7 @@ def category_page(model: ReadModel, key: str, as_of: date) -> str | None:
             ),
         ),
     ]
+    out += _diversity_and_coverage(model, key, as_of)
     prices = [i for i in model.items("price-benchmark", as_of) if price_category(i["key"]) == key]
     prices.sort(key=lambda i: -Decimal(i["max"]) / max(Decimal(i["min"]), Decimal("0.0001")))
     if prices:

@@ -158,3 +158,24 @@ def test_data_quality_per_partner_from_the_views() -> None:
     assert q["feed_age_seconds"] == 3600
     page = partner_page(model, "kent-police", AS_OF, datetime(2026, 9, 1, 1, 0, tzinfo=UTC))
     assert page is not None and "25.0%" in page and "50.0%" in page
+
+
+def test_a_category_page_gives_each_suppliers_share_and_the_sme_and_contract_shares() -> None:
+    index = views().index
+    spend = max(index.items("category-spend", AS_OF), key=lambda i: i["supplier_count"])
+    key = spend["category"]
+    page = category_page(index, key, AS_OF)
+    assert page is not None
+    suppliers = [i for i in index.items("supplier-exposure", AS_OF) if key in i["categories"]]
+    assert len(suppliers) >= 2, "the check below needs a category with several suppliers"
+    table = page.split("<h2>Suppliers in this category</h2>")[1].split("</table>")[0]
+    # each supplier's share here, as a percentage with one place, largest first
+    shares = [(i["name"], float(i["category_share"][key]) * 100) for i in suppliers]
+    shares.sort(key=lambda ns: -ns[1])
+    positions = [table.index(f">{share:.1f}%<") for _, share in shares if share > 0]
+    assert positions == sorted(positions)
+    diversity = index.item("supplier-diversity", key, AS_OF)
+    coverage = index.item("contract-coverage", key, AS_OF)
+    assert diversity is not None and coverage is not None
+    assert "with SMEs" in page and "on contract" in page
+    assert 'href="/views/supplier-diversity.csv"' in page
