@@ -21,6 +21,7 @@ from tests.oracle import Categories, Sent, expected_views
 
 ACME = {"member_supplier_id": "V1", "name": "Acme Ltd", "companies_house_number": "123"}
 OTHER = {"member_supplier_id": "V2", "name": "Other Ltd", "companies_house_number": "456"}
+NOBODY = {"member_supplier_id": "V3", "name": "Nobody Ltd", "companies_house_number": "789"}
 PPE = ("CPV", "33735100")
 
 
@@ -59,6 +60,7 @@ CASES: list[Sent] = [
     ok(on_contract("kent-police", "PO-1", "CT-9", "100.00")),
     ok(on_contract("kent-police", "PO-2", None, "40.00", OTHER)),
     ok(on_contract("essex-police", "PO-3", "CT-9", "25.00")),  # kent's CT-9 is not essex's
+    ok(on_contract("essex-police", "PO-4", None, "10.00", NOBODY)),  # no record anywhere: unknown
     ok(
         framework(
             contract("kent-police", "CT-9", 1, "2027-01-01", "900.00", supplier=ACME, code=PPE[1]), "RM6100"
@@ -103,11 +105,8 @@ def test_the_cases_say_what_they_claim() -> None:
     # CT-9 exists (expired now) with RM6100 in its current state: PO-1 on contract via RM6100;
     # essex's PO-3 names a contract essex does not have; PO-2 names none
     assert coverage["on_contract_net"] == "100.00" and coverage["framework_net"] == "100.00"
-    assert coverage["frameworks"] == {"RM6100": "100.00"} and coverage["total_net"] == "165.00"
+    assert coverage["frameworks"] == {"RM6100": "100.00"} and coverage["total_net"] == "175.00"
     diversity = {i["category"]: i for i in views["supplier-diversity"]["items"]}["ppe"]
-    # Acme: kent says SME (essex withdrew its "no"), VCSE yes; Other: neither
-    assert (diversity["sme_net"], diversity["vcse_net"], diversity["sme_unknown_net"]) == (
-        "125.00",
-        "125.00",
-        "0.00",
-    )
+    # Acme: kent says SME (essex withdrew its "no"), VCSE yes; Other: neither; Nobody: unknown
+    got = (diversity["sme_net"], diversity["vcse_net"], diversity["sme_unknown_net"])
+    assert got == ("125.00", "125.00", "10.00")
