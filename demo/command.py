@@ -1,16 +1,16 @@
 """``bluelight demo``: the whole hub on this machine, fed by 55 realistic synthetic partners.
 
-The flow, one step per stage: bring Kafka up (``demo.prepare``, the code behind
-``bluelight kafka up``) -> reconcile the demo's topology, the shipped one plus the synthetic
-partners, kept under the state dir -> start ``bluelight worker`` (or reuse the one answering
-on ``--http``) -> generate the partners' activity (``demo.synthetic``) and publish it
-(``demo.load``) -> wait until member-activity shows it all taken in -> print each
-view for a commercial analyst (``demo.report``) -> fail the most shared supplier and show
-the alerts (``demo.failure``) -> say where to look next -> keep the
-worker in the foreground until Ctrl-C (or stop it at once with ``--exit``).
+The flow, one step per stage: bring Kafka up (``demo.prepare``, the code behind ``bluelight
+kafka up``) -> reconcile the demo's topology, the shipped hub with the synthetic partners (ids
+``demo-...``) as its only members, kept under the state dir -> start ``bluelight worker`` (or
+reuse the one answering on ``--http``) -> generate the partners' activity (``demo.synthetic``)
+and publish it (``demo.load``) -> wait until member-activity shows it all taken in -> print
+each view for a commercial analyst (``demo.report``) -> fail the most shared supplier and show
+the alerts (``demo.failure``) -> say where to look next -> keep the worker in the foreground
+until Ctrl-C (or stop it at once with ``--exit``).
 
-Running it again resends the same events: the hub counts them as duplicates and the views
-do not change, which is the point of the versioned state.
+Running it again resends the same events: the hub counts them as duplicates and the views do
+not change, which is the point of the versioned state.
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ def _run(run: _Run, settings: HubSettings, seed: int, scale: float, day: date, s
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise DemoError(
             f"the cluster at {kafka.settings.bootstrap} holds members that are not the demo's "
-            f"synthetic partners ({shown}); the demo would mix synthetic spend into their views. "
+            f"synthetic partners (ids without the demo- prefix: {shown}); the demo would mix "
+            "synthetic spend into their views. "
             "Run it on a broker of its own (e.g. `bluelight --bootstrap 127.0.0.1:9692 --state-dir "
             "~/bluelight-demo demo`), or pass --share-cluster to run here anyway"
         )

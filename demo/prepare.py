@@ -1,13 +1,14 @@
 """The demo's first two steps: a running Kafka, and a topology that holds the synthetic partners.
 
 Kafka comes up through :func:`deploy.broker.ensure_up`, the code behind ``bluelight kafka up``
-(a broker already running on the port is reused, whatever its shape). The 55 synthetic
-partners are not members of the project's topology and must not become ones: the demo keeps
-its own topology directory under the state dir (``<state_dir>/demo/topology``): the shipped
-``hub.yaml`` copied as it is, and a ``members.yaml`` with the shipped members plus the
-synthetic ones. ``topologies.apply.apply_topology`` then reconciles that topology, so the
-demo's topics are made by the same code, and can be inspected with the same commands
-(``bluelight topology plan --dir ...``), as a real deployment's.
+(a broker already running on the port is reused, whatever its shape). The 55 synthetic partners
+are not members of the project's topology and must not become ones: the demo keeps its own
+topology directory under the state dir (``<state_dir>/demo/topology``): the shipped
+``hub.yaml`` copied as it is, and a ``members.yaml`` with the synthetic partners only, whose
+ids all start with ``demo-``: no real force's topics are made on the demo's cluster.
+``topologies.apply.apply_topology`` then reconciles that topology, so the demo's topics are
+made by the same code, and can be inspected with the same commands (``bluelight topology plan
+--dir ...``), as a real deployment's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from bluelight.settings import HubSettings
 from demo.synthetic import MEMBERS
+from demo.synthetic.members import DEMO_PREFIX
 from deploy import broker
 from deploy.jars import KAFKA_VERSION
 from deploy.layout import Layout, read_meta
@@ -85,29 +87,34 @@ def demo_topology_dir(settings: HubSettings) -> Path:
 SYNTHETIC_CONTACT = "synthetic partner (bluelight demo)"  # and "(synthetic)" after each name
 
 
+def is_demo_member(member: str) -> bool:
+    """Whether ``member`` is one of the demo's own (every synthetic id starts with ``demo-``)."""
+    return member.startswith(DEMO_PREFIX)
+
+
 async def foreign_members(settings: HubSettings) -> list[str]:
-    """Members with input topics on the cluster that are not the demo's synthetic partners.
+    """Members with input topics on the cluster that are not the demo's (no ``demo-`` prefix).
 
     Read from the cluster's metadata with auto-creation off, so asking creates nothing.
     """
     from topologies.admin import connect
     from topologies.naming import parse_member_topic
 
-    ours = {m.id for m in MEMBERS}
     async with connect(settings.kafka) as admin:
         topics = await admin.topics(None, configs=False)
     present = {owner.member for t in topics if (owner := parse_member_topic(t)) is not None}
-    return sorted(present - ours)
+    return sorted(m for m in present if not is_demo_member(m))
 
 
 def write_demo_topology(settings: HubSettings) -> HubSettings:
-    """Write the demo's topology (the base one plus the synthetic partners); settings that use it.
+    """Write the demo's topology (the base hub, the synthetic partners as members); settings that use it.
 
     The base is ``settings.topology_dir`` (the shipped topology unless one was chosen). Its
     ``hub.yaml`` is copied afresh on every run, so a change to the hub's topics reaches the demo.
+    Its members are left out: they are real partners, and the demo's cluster holds none.
     """
     base_dir = settings.topology_dir or default_dir()
-    base = load_topology(base_dir)
+    load_topology(base_dir)  # a broken base topology is named here, not half-copied
     target = demo_topology_dir(settings)
     target.mkdir(parents=True, exist_ok=True)
     if base_dir.resolve() != target.resolve():  # pointed at the demo's own copy: nothing to copy
@@ -115,9 +122,8 @@ def write_demo_topology(settings: HubSettings) -> HubSettings:
     synthetic = [
         Member(id=m.id, name=f"{m.name} (synthetic)", sector=m.sector, contact=SYNTHETIC_CONTACT)
         for m in MEMBERS
-        if base.member(m.id) is None
     ]
-    write_members(target, [*base.members, *synthetic])
+    write_members(target, synthetic)
     return settings.model_copy(update={"topology_dir": target})
 
 

@@ -8,7 +8,7 @@ its dead-letter topic.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from adapters.sdk.envelope import complete_envelope
 from adapters.sdk.sharing import SharingPolicy
@@ -16,6 +16,13 @@ from schemas.models import Event
 from schemas.serde import EncodeError, encode_event
 from schemas.validate import Rejection, check_supported, check_tenant, validate_event
 from topologies.naming import Family
+
+
+class Prepared(NamedTuple):
+    """A validated event and its bytes on the wire (encoded once, sent as they are)."""
+
+    event: Event
+    value: bytes
 
 
 def prepare(
@@ -27,7 +34,20 @@ def prepare(
     source_system: str | None = None,
     now: datetime | None = None,
 ) -> Event:
-    """The validated event as it will be sent (sharing policy applied), else a Rejection.
+    """The validated event as it will be sent (sharing policy applied), else a Rejection."""
+    return prepare_encoded(family, data, member, policy=policy, source_system=source_system, now=now).event
+
+
+def prepare_encoded(
+    family: Family,
+    data: dict[str, Any],
+    member: str,
+    *,
+    policy: SharingPolicy | None = None,
+    source_system: str | None = None,
+    now: datetime | None = None,
+) -> Prepared:
+    """:func:`prepare`, keeping the encoding it checks, so a publisher need not encode again.
 
     Pydantic validates once per event: the policy is applied to the data first, so the
     model built is the one sent. Only when that fails is the data checked without the
@@ -51,7 +71,7 @@ def prepare(
     check_supported(event)
     check_tenant(event, member)
     try:  # what validates must also encode; found here, before anything of a batch is sent
-        encode_event(event)
+        value = encode_event(event)
     except EncodeError as exc:
         raise Rejection("validation", f"the event cannot be encoded: {exc}") from exc
-    return event
+    return Prepared(event, value)

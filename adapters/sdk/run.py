@@ -25,11 +25,13 @@ from adapters.base import ConfigMismatch, FileAdapter, Mapped, RowError, Skipped
 from adapters.sdk.checkpoint import CheckpointStore, fingerprint
 from adapters.sdk.envelope import utc_now
 from adapters.sdk.metrics import AdapterMetrics
-from adapters.sdk.prepare import prepare
-from adapters.sdk.publisher import Ack, Publisher, PublishError
+from adapters.sdk.prepare import prepare_encoded
+from adapters.sdk.publisher import Ack, Outgoing, Publisher, PublishError
 from adapters.sdk.sharing import SharingPolicy
 from adapters.sdk.summary import SpendSummary
+from schemas.models import family_of
 from schemas.validate import Rejection
+from topologies.naming import member_topic
 
 
 @dataclass
@@ -176,6 +178,10 @@ class FileRun:
             else:
                 start = rep.resumed_from = cp.position
         pending: list[asyncio.Future[Ack]] = []
+        # The batch before ``pending``, still awaiting acks: it is settled (and checkpointed) once
+        # the next one is full, so the broker's round trip and the checkpoint's fsync overlap with
+        # preparing the next batch instead of stopping the run for each batch.
+        flying: tuple[list[asyncio.Future[Ack]], int, int | None] | None = None
         position, last_line = 0, None
         bar = tqdm(desc=path.name, unit=" rows", disable=not self.progress, leave=False)
         try:
@@ -186,7 +192,11 @@ class FileRun:
                     continue
                 last_line = await self._handle(outcome, rep, pending) or last_line
                 if len(pending) >= self.batch:
-                    await self._settle(path, fp, pending, position, last_line, complete=False, rep=rep)
+                    if flying is not None:
+                        await self._settle(path, fp, *flying, complete=False, rep=rep)
+                    flying, pending = (pending, position, last_line), []
+            if flying is not None:
+                await self._settle(path, fp, *flying, complete=False, rep=rep)
             await self._settle(path, fp, pending, position, last_line, complete=True, rep=rep)
         finally:
             bar.close()
@@ -210,7 +220,9 @@ class FileRun:
             return outcome.line
         file, line = split_source(outcome.source)
         try:
-            event = prepare(outcome.family, outcome.event, self.member, policy=self.policy, now=self._now())
+            event, value = prepare_encoded(
+                outcome.family, outcome.event, self.member, policy=self.policy, now=self._now()
+            )
         except Rejection as exc:
             self._reject(RowError(file, line, exc.field, exc.reason, ""), exc.kind, outcome.family, rep)
             return line
@@ -221,7 +233,9 @@ class FileRun:
                 self.out.write(event.model_dump_json() + "\n")  # pydantic's own JSON: one pass, in Rust
             rep.events += 1
         else:
-            pending.append(await self.publisher.send(event, stamp=False))  # stamped just now
+            # stamped just now, and encoded by prepare_encoded: sent as those bytes, not encoded again
+            topic = member_topic(event.member_id, family_of(event))
+            pending.append(await self.publisher.send_encoded(Outgoing(event, topic, value)))
         return line
 
     def _now(self) -> datetime:

@@ -1,7 +1,7 @@
 """One member's activity: its contracts, orders, supplier records, resends and late versions.
 
-Everything is drawn from one random stream seeded by the seed and the member id, so a
-member's events do not change when another member's do.
+Everything is drawn from one random stream seeded by the seed and the member slug (the id
+without ``demo-``), so a member's events do not change when another member's do.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class MemberRun:
     pending: list[Pending] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(f"{self.seed}/{self.member.id}")
+        self.rng = random.Random(f"{self.seed}/{self.member.slug}")  # the draws of before the prefix
         self.cutoff = datetime.combine(self.today, time(0), UTC) - timedelta(minutes=1)
         self.load_at = datetime.combine(self.today - timedelta(days=30), time(2), UTC)
         self.parties: dict[str, Party] = {}
@@ -131,7 +131,7 @@ class MemberRun:
         """How this member codes ``item``: LOCAL, UNSPSC or ECLASS where it does, else CPV."""
         local = dict(item.local).get(self.member.id)
         unmapped = UNMAPPED.get(self.member.id) == item.key
-        if local and (unmapped or self.member.id == "london-fire" or self.rng.random() < 0.7):
+        if local and (unmapped or self.member.id == "demo-london-fire" or self.rng.random() < 0.7):
             return {"scheme": "LOCAL", "code": local}
         if self.member.id in UNSPSC_MEMBERS and item.unspsc and self.rng.random() < 0.8:
             return {"scheme": "UNSPSC", "code": item.unspsc}

@@ -41,7 +41,7 @@ def _i(key: str, description: str, cpv: str, unit: str, price: str, quantity: st
     return Item(key, description, cpv, unit, (lo, hi), (qlo, qhi), sectors, title, **extra)
 
 
-K, L = "kent-police", "london-fire"
+K, L = "demo-kent-police", "demo-london-fire"  # the two with LOCAL maps (streams/reference/local/)
 ITEMS: tuple[Item, ...] = (
     _i("patrol-car", "Marked patrol car, hybrid estate, response spec", "34114200", "EA", "28000-36000",
        "1-6", "p",

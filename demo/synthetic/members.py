@@ -2,6 +2,8 @@
 
 Each partner has a slug id, a name, a sector and the ERP it publishes from; a few also
 classify with UNSPSC or ECLASS, or always send one line the reference data cannot place.
+Every id starts with ``demo-`` (``demo-kent-police``), so a synthetic partner can never be
+taken for the real force whose name it borrows, on a topic, in a view or in a log.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ Sector = Literal["police", "fire", "national"]
 
 @dataclass(frozen=True)
 class Member:
-    """A partner: its slug id, its name, its sector and the ERP it publishes from."""
+    """A partner: its ``demo-`` id, its name, its sector and the ERP it publishes from."""
 
     id: str
     name: str
@@ -29,6 +31,19 @@ class Member:
                        " Constabulary", " Police", " national procurement team"):
             name = name.removesuffix(suffix)
         return name.removeprefix("County ").removeprefix("City of ")
+
+    @property
+    def slug(self) -> str:
+        """The id without ``demo-``: it seeds the partner's random draws, as before the prefix."""
+        return self.id.removeprefix(DEMO_PREFIX)
+
+
+DEMO_PREFIX = "demo-"  # every synthetic id starts with it; no real member's may (demo.prepare)
+
+
+def demo_id(slug: str) -> str:
+    """``kent-police`` -> ``demo-kent-police``."""
+    return DEMO_PREFIX + slug
 
 
 _SYSTEMS = ("sap-s4", "oracle-fusion", "unit4", "dynamics-365")
@@ -92,20 +107,33 @@ _FIRE = (
 )
 # Partners whose ERP is fixed by the examples elsewhere (Kent's SAP material groups, the
 # London Fire Brigade's Oracle categories: streams/reference/local/).
-_FIXED_SYSTEM = {"kent-police": "sap-s4", "london-fire": "oracle-fusion"}
+_FIXED_SYSTEM = {demo_id("kent-police"): "sap-s4", demo_id("london-fire"): "oracle-fusion"}
 
 MEMBERS: tuple[Member, ...] = (
-    *(Member(m, n, "police", _FIXED_SYSTEM.get(m, _SYSTEMS[i % 4])) for i, (m, n) in enumerate(_POLICE)),
-    *(Member(m, n, "fire", _FIXED_SYSTEM.get(m, _SYSTEMS[i % 3 + 1])) for i, (m, n) in enumerate(_FIRE)),
-    Member("bluelight-national", "BlueLight national procurement team", "national", "oracle-fusion"),
+    *(
+        Member(demo_id(m), n, "police", _FIXED_SYSTEM.get(demo_id(m), _SYSTEMS[i % 4]))
+        for i, (m, n) in enumerate(_POLICE)
+    ),
+    *(
+        Member(demo_id(m), n, "fire", _FIXED_SYSTEM.get(demo_id(m), _SYSTEMS[i % 3 + 1]))
+        for i, (m, n) in enumerate(_FIRE)
+    ),
+    Member(
+        demo_id("bluelight-national"), "BlueLight national procurement team", "national", "oracle-fusion"
+    ),
 )
 MEMBER_BY_ID: dict[str, Member] = {m.id: m for m in MEMBERS}
 
 # Who classifies with what, besides CPV.
 UNSPSC_MEMBERS = frozenset(
-    {"city-of-london-police", "west-midlands-fire", "essex-fire", "devon-and-somerset-fire"}
+    demo_id(m)
+    for m in ("city-of-london-police", "west-midlands-fire", "essex-fire", "devon-and-somerset-fire")
 )
-ECLASS_MEMBERS = frozenset({"south-wales-fire"})
+ECLASS_MEMBERS = frozenset({demo_id("south-wales-fire")})
 # Members that always send one line no map places: it lands in `unclassified`.
-UNMAPPED = {"kent-police": "membership", "london-fire": "membership", "south-wales-fire": "test-rig"}
+UNMAPPED = {
+    demo_id("kent-police"): "membership",
+    demo_id("london-fire"): "membership",
+    demo_id("south-wales-fire"): "test-rig",
+}
 CHECK_DIGIT_CPV = {"35815100": "35815100-1", "45233162": "45233162-2"}  # real check digits

@@ -17,10 +17,11 @@ from adapters.jsonl import check_file
 from adapters.sdk.checkpoint import CheckpointError, CheckpointStore, fingerprint
 from adapters.sdk.envelope import EVENT_ID_NAMESPACE, complete_envelope, event_id_for
 from adapters.sdk.metrics import AdapterMetrics
-from adapters.sdk.prepare import prepare
+from adapters.sdk.prepare import prepare, prepare_encoded
 from adapters.sdk.run import FileRun, RejectsFile, split_source
 from adapters.sdk.sharing import WITHHELD_TEXT, PolicyError, SharingPolicy
-from schemas.models import PurchaseOrder
+from schemas.models import PurchaseOrder, from_avro
+from schemas.serde import decode_event, encode_event
 from schemas.validate import Rejection
 
 MEMBER = "kent-police"
@@ -97,6 +98,13 @@ def test_prepare_gives_the_canonical_event() -> None:
     assert isinstance(event, PurchaseOrder)
     assert event.model_dump(mode="json")["lines"][0]["unit_price"] == "12.3457"
     assert event.member_id == MEMBER and event.source_system == "sap-s4"
+
+
+def test_prepare_encoded_keeps_the_bytes_it_checked() -> None:
+    event, value = prepare_encoded("purchase-order", order(), MEMBER)
+    assert value == encode_event(event)  # what a publish sends, without encoding a second time
+    family, record = decode_event(value)
+    assert family == "purchase-order" and from_avro(family, record) == event
 
 
 @pytest.mark.parametrize(

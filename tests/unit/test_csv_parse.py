@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -107,6 +108,16 @@ def test_text_cleaning_and_local_codes() -> None:
     ]
     assert {local_code(v) for v in variants} == {variants[0]}
     assert local_code("Hsg-Rough Sleeping") == "Hsg-Rough Sleeping"  # a hyphen inside a word is kept
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["", " ", "a b", " a b ", "a  b", "a\tb", "a\nb", "a\u00a0b", "\ufeffa", "a \ufeff b", "a\u2003b",
+     "a\x1cb", "a\r\n", "\u00a0", "Vendor Name", "12,345.67"],
+)  # fmt: skip
+def test_text_cleaning_fast_path_gives_what_the_full_cleaning_gives(cell: str) -> None:
+    full = re.sub(r"\s+", " ", cell.replace("\u00a0", " ").replace("\ufeff", "")).strip()
+    assert clean_text(cell) == full
 
 
 def test_decode_tries_utf8_then_windows_1252() -> None:

@@ -6,16 +6,20 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from pathlib import Path
 
 import pytest
 
+from bluelight.settings import load_settings
 from demo import synthetic
+from demo.prepare import is_demo_member, write_demo_topology
 from demo.synthetic import MEMBERS, SyntheticEvent, expected_activity, generate, wire_bytes
 from schemas.identity import national_supplier_key
 from schemas.models import Contract, PurchaseOrder
 from schemas.serde import event_from_bytes
 from schemas.validate import Rejection, validate_event
-from streams.categories import map_classification
+from streams.categories import load_reference, map_classification
+from topologies.model import default_dir, load_topology
 from topologies.naming import check_member_id
 
 TODAY = date(2026, 11, 28)
@@ -36,18 +40,42 @@ def test_members_are_the_43_forces_the_fire_services_and_the_national_team() -> 
     for m in MEMBERS:
         check_member_id(m.id)
     for expected in (
-        "kent-police",
-        "metropolitan-police",
-        "avon-and-somerset-police",
-        "wiltshire-fire",
-        "bluelight-national",
-        "dyfed-powys-police",
-        "hampshire-and-isle-of-wight-police",
+        "demo-kent-police",
+        "demo-metropolitan-police",
+        "demo-avon-and-somerset-police",
+        "demo-wiltshire-fire",
+        "demo-bluelight-national",
+        "demo-dyfed-powys-police",
+        "demo-hampshire-and-isle-of-wight-police",
     ):
         assert expected in ids
-    assert {m.id for m in MEMBERS if m.sector == "fire"} >= {"london-fire", "wiltshire-fire"}
+    assert {m.id for m in MEMBERS if m.sector == "fire"} >= {"demo-london-fire", "demo-wiltshire-fire"}
     assert all(m.id.endswith("-police") for m in MEMBERS if m.sector == "police")
     assert all(m.id.endswith("-fire") for m in MEMBERS if m.sector == "fire")
+
+
+def test_no_synthetic_partner_can_be_taken_for_a_real_member() -> None:
+    real = {m.id for m in load_topology(default_dir()).members}
+    assert real  # the shipped topology has members to compare with
+    ids = {m.id for m in MEMBERS}
+    assert not ids & real
+    assert all(i.startswith("demo-") for i in ids)
+    assert not any(i.startswith("demo-") for i in real)  # the demo's refusal tells them apart by it
+
+
+def test_the_demo_topology_holds_only_the_synthetic_partners(tmp_path: Path) -> None:
+    settings = load_settings(state_dir=tmp_path, bootstrap="127.0.0.1:1")
+    demo = load_topology(write_demo_topology(settings).topology_dir)
+    assert [m.id for m in demo.members] == [m.id for m in MEMBERS]
+    assert all(m.name.endswith(" (synthetic)") for m in demo.members)
+    assert is_demo_member("demo-kent-police") and not is_demo_member("kent-police")
+
+
+def test_the_demo_local_maps_are_the_real_partners_maps_under_demo_ids() -> None:
+    local = load_reference().local
+    for slug in ("kent-police", "london-fire"):
+        real, demo = local[slug], local[f"demo-{slug}"]
+        assert (demo.version, demo.codes, demo.prefixes) == (real.version, real.codes, real.prefixes)
 
 
 def test_same_seed_same_events_other_seed_other_events() -> None:
