@@ -5,8 +5,9 @@ says three shared suppliers change status. The alerts read back from every membe
 and the national one must be exactly those the oracle expects (tests/oracle.py,
 ``expected_alerts``): one per exposed member and one national per change into distress, none for
 a first ``active``, a repeat or a duplicate, and the same ``alert_id`` again if a replay sends
-one twice. The worker is SIGKILLed just after one status change is published, before its alerts
-can have left, and restarted.
+one twice; the whole feed resent (a producer that lost its place) writes no alert at all. The
+worker is SIGKILLed just after one status change is published, before its alerts can have left,
+and restarted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from adapters.topic_read import read_to_end
 from deploy.broker import BrokerInfo
 from schemas.status import PUBLISHER, SupplierStatusEvent, encode_status, event_id_for
 from tests import ports
@@ -83,6 +85,13 @@ async def send_statuses(bootstrap: str, events: list[SupplierStatusEvent]) -> No
             )
     finally:
         await producer.stop()
+
+
+async def alert_records(info: BrokerInfo) -> int:
+    """How many records the alert topics hold (raw: a replay's repeats included)."""
+    topics = [NATIONAL_ALERTS, *(alert_topic(m) for m in PLAN.members)]
+    kafka = info.hub_settings().kafka
+    return sum([len(await read_to_end(kafka, t, "test-alert-count")) for t in topics])
 
 
 def change(e: SupplierStatusEvent, previous: str) -> dict[str, Any]:
@@ -175,8 +184,15 @@ async def test_alerts_reach_the_exposed_members_once_even_after_a_sigkill(
             await asyncio.sleep(1)
         await asyncio.sleep(5)  # time for anything unexpected to show too
         st, served = await worker.aget("/alerts")
+        # the feed resent whole by a producer that lost its place (reliability row "resend by a
+        # new producer"): every version is a duplicate, so not one more alert record is written
+        before = await alert_records(alerts_broker)
+        await send_statuses(alerts_broker.bootstrap, [a1, a2, b1, a3, a4, c1, c2])
+        await asyncio.sleep(8)
+        after = await alert_records(alerts_broker)
     finally:
         worker.stop()
+    assert after == before, f"a resent feed wrote alerts: {before} -> {after}"
 
     members = sorted({w["member_id"] for w in want if w["member_id"] is not None})
     got = [alert for m in members for alert in read_alerts(alerts_broker, alert_topic(m))]
