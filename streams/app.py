@@ -60,6 +60,7 @@ CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
 OUTBOX_MAX = 2_000  # contributions stage one holds back at most, to coalesce and pack them
 YIELD_EVERY = 100  # records stage one applies between two turns of the event loop
+STANDINGS_EVERY_S = 2.0  # how often the category joins send the standings that changed
 CANONICAL = hub_topic("canonical")
 CONTRIBUTIONS = hub_topic("contributions")
 # A worker that dies is noticed by the group after this long; its partitions then move to the
@@ -252,6 +253,13 @@ def build_hub(
                 event.ack()
             if len(outbox) >= OUTBOX_MAX or alerts or queued.empty():
                 send_outbox()
+
+    @app.timer(STANDINGS_EVERY_S)
+    async def send_standings() -> None:
+        # the category joins' standings, at most once per category per tick (fold.flush_standings)
+        if fold.flush_standings():
+            outbox.add(fold.take_sends())
+            send_outbox()
 
     @app.timer(heap.SWEEP_EVERY_S)
     async def sweep_heap() -> None:

@@ -15,12 +15,13 @@ import json
 import logging
 import time
 from collections.abc import Iterator, MutableMapping
-from typing import cast
+from typing import Any, cast
 
 from streams import contributions
 from streams.alerts import Alert, StatusPart, alerts_for
 from streams.contributions import Contribution, Part, changes, decode_part, encode_part
 from streams.joins import JOINS, TOUCHED, Join, JoinPart, new_join
+from streams.standings import CategoryKey
 from streams.views.index import ViewIndex
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class FoldStage:
         self.joins: dict[tuple[str, str], Join] = {}
         self.sends: list[Contribution] = []  # the joins' output, for the worker to send (take_sends)
         self.alerts: list[Alert] = []  # supplier alerts, for the worker to send (take_alerts)
+        self.standings_due: set[tuple[str, str]] = set()  # category joins changed since the last flush
+        self.standings_sent: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
 
     def apply(self, value: bytes | None) -> list[str]:
         """Apply one contribution record (a pack): each contribution's outcome, in order."""
@@ -118,6 +121,14 @@ class FoldStage:
         if join is None:
             join = self.joins[c.slot] = new_join(c.view, c.key)
         self.parts[key] = encode_stored(c.rev, c.view, c.part)  # again on a re-read: see FoldStage.apply_one
+        if isinstance(join, CategoryKey):
+            # the standings of a whole category: sent by flush_standings, not per contribution
+            self.standings_due.add(c.slot)
+            if c.rev == old_rev and old_part == c.part:
+                self.standings_sent.pop(c.slot, None)  # a re-read: send everything again
+                return "same"
+            join.put(c.contributor, c.rev, c.part)
+            return "applied"
         if c.rev == old_rev and old_part == c.part:
             # a re-read: what the key sent after it may not have left before a crash
             everything = join.everything()
@@ -128,11 +139,43 @@ class FoldStage:
         join.put(c.contributor, c.rev, cast(JoinPart | None, c.part))
         after = join.output(affected)
         self.sends += changes(join.contributor, join.rev, before, after)
-        reached = {view_key for _, view_key in after} - join.touched
+        self._reach(c.view, c.key, join, {view_key for _, view_key in after})
+        return "applied"
+
+    def flush_standings(self) -> int:
+        """Send the standings of every category that changed since the last flush; how many sent.
+
+        A category's total moves every supplier's share, so sending standings per contribution
+        would cost a contribution per supplier in the category per order. They are sent at most
+        once per flush instead (the worker flushes every couple of seconds), compared with what
+        was sent last. What was sent last is in memory only: after a restart or a rebalance
+        (``rebuild``) every category sends everything again, withdrawals from every supplier it
+        ever reached included, so standings a crash kept from leaving are sent then.
+        """
+        sent = 0
+        for slot in sorted(self.standings_due):
+            join = self.joins.get(slot)
+            if not isinstance(join, CategoryKey):
+                continue
+            now = join.everything()
+            last = self.standings_sent.get(slot)
+            if last is None:
+                sends = changes(join.contributor, join.rev, {}, now, self._touched(join))
+            else:
+                sends = changes(join.contributor, join.rev, last, now)
+            self.standings_sent[slot] = now
+            self._reach(slot[0], slot[1], join, {view_key for _, view_key in now})
+            self.sends += sends
+            sent += len(sends)
+        self.standings_due.clear()
+        return sent
+
+    def _reach(self, view: str, key: str, join: Join, view_keys: set[str]) -> None:
+        """Note (in the table) the view keys a join key sends to for the first time."""
+        reached = view_keys - join.touched
         if reached:
             join.touched |= reached
-            self.parts[part_key(c.view, c.key, TOUCHED)] = json.dumps(sorted(join.touched)).encode()
-        return "applied"
+            self.parts[part_key(view, key, TOUCHED)] = json.dumps(sorted(join.touched)).encode()
 
     @staticmethod
     def _touched(join: Join) -> list[tuple[str, str]]:
@@ -179,6 +222,7 @@ class FoldStage:
         self.index.clear()
         self.index.take_dirty()  # only what the rebuild finds is this worker's to publish
         self.joins.clear()
+        self.standings_sent.clear()
         n = 0
         # a copy: a rebalance while the loop runs (it yields) may close a partition's store
         for key, value in list(self.parts.items()):
@@ -190,4 +234,6 @@ class FoldStage:
                 self.index.replace_part(view, view_key, contributor, None, part)
             n += 1
             yield n
+        # every category sends all its standings again (see flush_standings)
+        self.standings_due |= {slot for slot, join in self.joins.items() if isinstance(join, CategoryKey)}
         log.info("views: folded %d stored parts in %.2fs", n, time.monotonic() - started)

@@ -27,6 +27,7 @@ def views() -> Stages:
     s = Stages()
     for _, _, value in canonical_stream(SENT):
         s.apply(value)
+    s.settle()
     return s
 
 
