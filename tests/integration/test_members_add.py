@@ -158,7 +158,7 @@ def test_ensure_member_topics_creates_only_what_is_missing(kafka_bootstrap: str,
     settings = load_settings(bootstrap=kafka_bootstrap).model_copy(
         update={"topology_dir": make_topology(tmp_path, [])}
     )
-    expected = {*naming.member_topics(member), naming.dlq_topic(member)}
+    expected = {*naming.member_topics(member), naming.dlq_topic(member), naming.alert_topic(member)}
     assert set(asyncio.run(ensure_member_topics(settings, member))) == expected
     assert asyncio.run(ensure_member_topics(settings, member)) == []
 
