@@ -184,6 +184,13 @@ def openapi() -> dict[str, Any]:
                     "responses": {"200": {"description": "the item"}, "404": error},
                 }
             },
+            "/alerts": {
+                "get": {
+                    "summary": "National supplier alerts, newest first (national readers; docs/alerts.md)",
+                    "parameters": [_param("supplier", "Only this national supplier key's.", {"type": "string"})],
+                    "responses": {"200": {"description": "{alerts: [...], count, ready}"}, "403": error},
+                }
+            },
             "/health": {
                 "get": {
                     "summary": "Whether the views are ready (open to all)",
