@@ -187,7 +187,7 @@ def openapi() -> dict[str, Any]:
             "/alerts": {
                 "get": {
                     "summary": "National supplier alerts, newest first (national readers; docs/alerts.md)",
-                    "parameters": [_param("supplier", "Only this national supplier key's.", {"type": "string"})],
+                    "parameters": [_param("supplier", "Only this supplier key's.", {"type": "string"})],
                     "responses": {"200": {"description": "{alerts: [...], count, ready}"}, "403": error},
                 }
             },
