@@ -20,6 +20,7 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -35,6 +36,7 @@ from bluelight.settings import HubSettings
 from streams import health, heap
 from streams.alerts import Alert
 from streams.contributions import Outbox
+from streams.dead_letters import DeadLetterFeed, DeadLetters
 from streams.derive import Categorise, Normalise
 from streams.faust_fixes import HubApp, bound_web_reads
 from streams.fold import FoldStage
@@ -86,6 +88,7 @@ class Hub:
     model: ReadModel
     feed: ReadModelFeed
     publisher: ViewPublisher
+    letters: DeadLetters
     partitions: int
     services: list[Service] = field(default_factory=list)
     folded: bool = False  # stage two's index has been rebuilt after the first recovery
@@ -154,10 +157,17 @@ def build_hub(
         model,
         ReadModelFeed(settings, model, wait_ms=settings.fetch_wait_ms),
         cast(ViewPublisher, None),
+        DeadLetters(),
         partitions,
     )
     hub.publisher = ViewPublisher(settings, index, model, metrics, hub.owned)
-    hub.services = [IngestService(ingest), ReadModelService(hub), PublisherService(hub)]
+    letters = DeadLetterFeed(settings, hub.letters)
+    hub.services = [
+        IngestService(ingest),
+        ReadModelService(hub),
+        PublisherService(hub),
+        FeedService(letters.start, letters.run, letters.close, "dead letters"),
+    ]
     health.watch(metrics, ingest.contact, lambda: hub.ready)
 
     async def rebuild() -> None:
@@ -389,7 +399,7 @@ def _add_pages(hub: Hub) -> None:
     # the pages for people (streams/html.py), over the same read model
     # pages say how long ago each feed was heard from: a render stays good for a minute at most
     version = lambda: (hub.model.records_read, int(time.time() // 60))  # noqa: E731
-    add_html_pages(app, lambda: hub.model, lambda: hub.ready, access, version)
+    add_html_pages(app, lambda: hub.model, lambda: hub.ready, access, version, hub.letters.latest)
 
     @app.page("/health")
     class HealthPage(View):
@@ -471,6 +481,36 @@ class ReadModelService(Service):
     async def on_stop(self) -> None:
         """Disconnect."""
         await self.hub.feed.close()
+
+
+class FeedService(Service):
+    """Runs a reader beside the stages for the life of the worker (its failure is logged, not fatal)."""
+
+    def __init__(
+        self,
+        start: Callable[[], Awaitable[None]],
+        run: Callable[[], Awaitable[None]],
+        close: Callable[[], Awaitable[None]],
+        name: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._start, self._run_feed, self._close, self.feed_name = start, run, close, name
+
+    async def on_start(self) -> None:
+        """Connect."""
+        await self._start()
+
+    @Service.task
+    async def _run(self) -> None:
+        try:
+            await self._run_feed()
+        except Exception:
+            log.exception("%s: stopped", self.feed_name)
+
+    async def on_stop(self) -> None:
+        """Disconnect."""
+        await self._close()
 
 
 def report(hub: Hub) -> None:

@@ -21,7 +21,7 @@ from streams import contributions
 from streams.alerts import Alert, StatusPart, alerts_for
 from streams.contributions import Contribution, Part, changes, decode_part, encode_part
 from streams.joins import JOINS, TOUCHED, Join, JoinPart, new_join
-from streams.standings import CategoryKey
+from streams.standings import CategoryKey, CategoryLink
 from streams.views.index import ViewIndex
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,10 @@ class FoldStage:
                 self.standings_sent.pop(c.slot, None)  # a re-read: send everything again
                 return "same"
             join.put(c.contributor, c.rev, c.part)
+            if isinstance(c.part, CategoryLink):
+                # noted now, in the stream: faust writes tables only while an event is handled,
+                # and the standings are sent from a timer
+                self._reach(c.view, c.key, join, {c.part.supplier_key})
             return "applied"
         if c.rev == old_rev and old_part == c.part:
             # a re-read: what the key sent after it may not have left before a crash
@@ -163,8 +167,7 @@ class FoldStage:
                 sends = changes(join.contributor, join.rev, {}, now, self._touched(join))
             else:
                 sends = changes(join.contributor, join.rev, last, now)
-            self.standings_sent[slot] = now
-            self._reach(slot[0], slot[1], join, {view_key for _, view_key in now})
+            self.standings_sent[slot] = now  # every supplier in ``now`` was noted in touched already
             self.sends += sends
             sent += len(sends)
         self.standings_due.clear()

@@ -424,8 +424,10 @@ def supplier_page(model: ReadModel, key: str, as_of: date) -> str | None:
     )
 
 
-def partner_page(model: ReadModel, member: str, as_of: date, now: datetime) -> str | None:
-    """What a partner sent and how much of its spend the hub could place; None if unknown."""
+def partner_page(
+    model: ReadModel, member: str, as_of: date, now: datetime, letters: list[Item] | None = None
+) -> str | None:
+    """What a partner sent, its latest rejects, how much of its spend the hub could place."""
     item = model.item("member-activity", member, as_of)
     if item is None:
         return None
@@ -443,11 +445,25 @@ def partner_page(model: ReadModel, member: str, as_of: date, now: datetime) -> s
             table(["rejected as", "records"], ([escape(k), str(n)] for k, n in rejected))
             if rejected
             else "",
-            f"<p>Its dead letters, with the reason and field: <code>bluelight rejects --member "
+            "<h2>Latest dead letters</h2>",
+            _letters_table(letters or []),
+            f"<p>All of them, with the events, to fix and send again: <code>bluelight rejects --member "
             f"{escape(member)}</code>.</p>",
             "<h2>Data quality</h2>",
             _quality_table(quality) if quality else "",
         ]
+    )
+
+
+def _letters_table(letters: list[Item]) -> str:
+    if not letters:
+        return "<p>None read.</p>"
+    return table(
+        ["rejected at", "kind", "field", "reason", "original record"],
+        (
+            [escape(d["at"]), escape(d["kind"]), escape(d["field"]), escape(d["reason"]), escape(d["origin"])]
+            for d in letters
+        ),
     )
 
 
@@ -553,6 +569,7 @@ def add_html_pages(
     ready: Callable[[], bool],
     access: Access,
     version: Callable[[], object] = lambda: None,
+    letters: Callable[[str], list[Item]] = lambda member: [],
 ) -> None:
     """``/``, ``/category/<id>``, ``/supplier/<key>``, ``/partner/<id>``, ``/search``, ``/login``.
 
@@ -607,7 +624,7 @@ def add_html_pages(
 
     @app.page("/partner/{key:.+}")
     class Partner(View):
-        get = page("partner")(lambda m, as_of, now, q, key: partner_page(m, key, as_of, now))
+        get = page("partner")(lambda m, as_of, now, q, key: partner_page(m, key, as_of, now, letters(key)))
 
     @app.page("/search")
     class Search(View):

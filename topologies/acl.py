@@ -116,7 +116,7 @@ def hub_acls(hub_user: str) -> list[AclBinding]:
     """
     return [
         *_grant(hub_user, "TOPIC", naming.MEMBER_PREFIX, "PREFIXED", "READ", "DESCRIBE"),
-        *_grant(hub_user, "TOPIC", naming.DLQ_PREFIX, "PREFIXED", "WRITE", "DESCRIBE"),
+        *_grant(hub_user, "TOPIC", naming.DLQ_PREFIX, "PREFIXED", "READ", "WRITE", "DESCRIBE"),  # pages
         *_grant(hub_user, "TOPIC", naming.VIEW_PREFIX, "PREFIXED", "READ", "WRITE", "DESCRIBE", "CREATE"),
         *_grant(hub_user, "TOPIC", naming.REF_PREFIX, "PREFIXED", "READ", "DESCRIBE"),
         # the reference adapter (bluelight adapter companies-house) runs as the hub

@@ -301,6 +301,19 @@ def test_events_reach_views_and_rejects_reach_the_dlq(worker: Worker, kafka_boot
     assert dlq.header(by_source[landed[6][1:]].headers, dlq.FIELD) == "total_net"
     assert dlq.header(by_source[landed[4][1:]].headers, dlq.FIELD) == "member_id"
 
+    # the partner page lists its latest dead letters with kind, field and reason (the page is
+    # rendered once a minute at most, so this may take until the next minute)
+    began, page = time.monotonic(), ""
+    while time.monotonic() - began < 75:
+        status, page = _page(worker, f"/partner/{member}")
+        section = page.split("<h2>Latest dead letters</h2>")[-1].split("</table>")[0]
+        if status == 200 and section.count("<tr>") == len(expected_kinds) + 1:
+            break
+        time.sleep(2)
+    section = page.split("<h2>Latest dead letters</h2>")[-1].split("</table>")[0]
+    assert section.count("<tr>") == len(expected_kinds) + 1, section  # a header row and one per reject
+    assert "<td>total_net</td>" in section and "<td>tenant</td>" in section
+
     # the view topics carry what HTTP serves
     def on_topic() -> dict[str, Any] | None:
         latest = latest_by_key(asyncio.run(read_topic(kafka_bootstrap, view_topic("member-activity"))))

@@ -180,3 +180,34 @@ def test_a_category_page_gives_each_suppliers_share_and_the_sme_and_contract_sha
     assert diversity is not None and coverage is not None
     assert "with SMEs" in page and "on contract" in page
     assert 'href="/views/supplier-diversity.csv"' in page
+
+
+def test_a_partner_page_lists_its_latest_dead_letters_newest_first_and_escaped() -> None:
+    from streams import dlq
+    from streams.dead_letters import DeadLetters
+
+    letters = DeadLetters(kept=3)
+    for n in range(5):
+        headers = (
+            (dlq.KIND, b"validation"),
+            (dlq.REASON, f"total_net: <b>{n}</b> does not add up".encode()),
+            (dlq.FIELD, b"total_net"),
+            (dlq.MEMBER, b"kent-police"),
+            (dlq.ORIGINAL_TOPIC, b"bluelight.member.kent-police.purchase-orders.v1"),
+            (dlq.ORIGINAL_PARTITION, b"2"),
+            (dlq.ORIGINAL_OFFSET, str(100 + n).encode()),
+        )
+        letters.put("bluelight.dlq.kent-police.v1", 1_796_000_000_000 + n * 1000, headers)
+    latest = letters.latest("kent-police")
+    assert [d["origin"] for d in latest] == [
+        f"bluelight.member.kent-police.purchase-orders.v1[2]@{o}" for o in (104, 103, 102)
+    ]
+    assert letters.latest("essex-police") == []
+    index = views().index
+    member = index.items("member-activity", AS_OF)[0]["member_id"]
+    page = partner_page(index, member, AS_OF, NOW, latest)
+    assert page is not None
+    section = page.split("<h2>Latest dead letters</h2>")[1].split("</table>")[0]
+    assert section.count("<td>validation</td>") == 3
+    assert "&lt;b&gt;4&lt;/b&gt;" in page and "<b>4</b>" not in page
+    assert "None read." in (partner_page(index, member, AS_OF, NOW, []) or "")

@@ -41,7 +41,7 @@ def test_the_hub_covers_faust_internals_and_no_member_writes() -> None:
     for group in (naming.HUB_APP_ID, naming.INGEST_GROUP):
         assert granted(hub, "GROUP", group) == {"READ"}
     assert granted(hub, "TOPIC", naming.member_topic("kent", "supplier")) == {"READ", "DESCRIBE"}
-    assert granted(hub, "TOPIC", naming.dlq_topic("kent")) == {"WRITE", "DESCRIBE"}
+    assert granted(hub, "TOPIC", naming.dlq_topic("kent")) == {"READ", "WRITE", "DESCRIBE"}  # READ: pages
     assert granted(hub, "TOPIC", naming.view_topic("category-spend")) == {
         "READ",
         "WRITE",
