@@ -642,3 +642,33 @@ def summary(sent: Sequence[Sent]) -> str:
         label = s.reject or "valid"
         kinds[label] = kinds.get(label, 0) + 1
     return f"{len(sent)} records: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+
+
+def join_cases(sent: Sequence[Sent]) -> dict[str, int]:
+    """How often the stream holds what the joined views must get right whatever the order.
+
+    - ``order_before_contract``: an order naming a contract of its member that arrives later;
+    - ``contract_changed_after_order``: a contract version arriving after an order naming it;
+    - ``conflicting_sme``: supplier keys whose members' records say both true and false.
+    """
+    from schemas.identity import national_supplier_key
+    from schemas.models import Contract, PurchaseOrder, Supplier
+
+    first_contract: dict[tuple[str, str], int] = {}
+    last_contract: dict[tuple[str, str], int] = {}
+    first_order: dict[tuple[str, str], int] = {}
+    says: dict[str, set[bool]] = {}
+    for i, s in enumerate(sent):
+        e = s.event
+        if isinstance(e, Contract):
+            first_contract.setdefault((e.member_id, e.entity_id), i)
+            last_contract[(e.member_id, e.entity_id)] = i
+        elif isinstance(e, PurchaseOrder) and e.contract_ref:
+            first_order.setdefault((e.member_id, e.contract_ref), i)
+        elif isinstance(e, Supplier) and e.sme is not None:
+            says.setdefault(national_supplier_key(e), set()).add(e.sme)
+    return {
+        "order_before_contract": sum(1 for k, i in first_order.items() if first_contract.get(k, -1) > i),
+        "contract_changed_after_order": sum(1 for k, i in first_order.items() if last_contract.get(k, -1) > i),
+        "conflicting_sme": sum(1 for v in says.values() if v == {True, False}),
+    }

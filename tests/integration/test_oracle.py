@@ -31,7 +31,7 @@ from tests.hub_run import (
     wait_for_views,
 )
 from tests.oracle import Categories, expected_views, received_by_member, replay
-from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, summary
+from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, join_cases, summary
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -52,6 +52,8 @@ async def test_views_equal_the_oracle(oracle_broker: BrokerInfo, tmp_path: Path)
     sent = generate(SEED, PLAN)
     expected = expected_views(sent, Categories(), PLAN.as_of)
     received = received_by_member(sent)
+    cases = join_cases(sent)  # what the joined views must get right, in this very stream
+    assert all(n > 0 for n in cases.values()), cases
     print(f"\nseed {SEED}: {summary(sent)}")
 
     await create_topics(oracle_broker.hub_settings(), MEMBERS)

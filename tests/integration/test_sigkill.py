@@ -36,7 +36,7 @@ from tests.hub_run import (
     wait_for_views,
 )
 from tests.oracle import Categories, expected_views, received_by_member
-from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, summary
+from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate, join_cases, summary
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -63,6 +63,8 @@ async def test_sigkill_during_the_stream_changes_nothing(sigkill_broker: BrokerI
     sent = generate(SEED, PLAN)
     expected = expected_views(sent, Categories(), PLAN.as_of)
     received = received_by_member(sent)
+    cases = join_cases(sent)  # what the joined views must get right, in this very stream
+    assert all(n > 0 for n in cases.values()), cases
     n = len(sent)
     # Four crashes while publishing, at a seeded point in each quarter of the stream, plus one
     # after the last record. "busy": as soon as the restarted worker consumes again, i.e. while
