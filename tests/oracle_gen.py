@@ -667,8 +667,9 @@ def join_cases(sent: Sequence[Sent]) -> dict[str, int]:
             first_order.setdefault((e.member_id, e.contract_ref), i)
         elif isinstance(e, Supplier) and e.sme is not None:
             says.setdefault(national_supplier_key(e), set()).add(e.sme)
+    orders = first_order.items()
     return {
-        "order_before_contract": sum(1 for k, i in first_order.items() if first_contract.get(k, -1) > i),
-        "contract_changed_after_order": sum(1 for k, i in first_order.items() if last_contract.get(k, -1) > i),
+        "order_before_contract": sum(1 for k, i in orders if first_contract.get(k, -1) > i),
+        "contract_changed_after_order": sum(1 for k, i in orders if last_contract.get(k, -1) > i),
         "conflicting_sme": sum(1 for v in says.values() if v == {True, False}),
     }
