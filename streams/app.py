@@ -62,7 +62,7 @@ CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
 OUTBOX_MAX = 2_000  # contributions stage one holds back at most, to coalesce and pack them
 YIELD_EVERY = 100  # records stage one applies between two turns of the event loop
-STANDINGS_EVERY_S = 2.0  # how often the category joins send the standings that changed
+JOINS_EVERY_S = 2.0  # how often the join keys send what changed (supplier facts, contracts, standings)
 CANONICAL = hub_topic("canonical")
 CONTRIBUTIONS = hub_topic("contributions")
 # A worker that dies is noticed by the group after this long; its partitions then move to the
@@ -264,10 +264,10 @@ def build_hub(
             if len(outbox) >= OUTBOX_MAX or alerts or queued.empty():
                 send_outbox()
 
-    @app.timer(STANDINGS_EVERY_S)
-    async def send_standings() -> None:
-        # the category joins' standings, at most once per category per tick (fold.flush_standings)
-        if fold.flush_standings():
+    @app.timer(JOINS_EVERY_S)
+    async def send_joins() -> None:
+        # what the join keys changed, at most once per view key per tick (fold.flush_joins)
+        if fold.flush_joins():
             outbox.add(fold.take_sends())
             send_outbox()
 

@@ -20,8 +20,8 @@ from typing import Any, cast
 from streams import contributions
 from streams.alerts import Alert, StatusPart, alerts_for
 from streams.contributions import Contribution, Part, changes, decode_part, encode_part
-from streams.joins import JOINS, TOUCHED, Join, JoinPart, new_join
-from streams.standings import CategoryKey, CategoryLink
+from streams.joins import JOINS, TOUCHED, Join, JoinPart, OrderLink, new_join
+from streams.standings import CategoryLink
 from streams.views.index import ViewIndex
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ class FoldStage:
         self.joins: dict[tuple[str, str], Join] = {}
         self.sends: list[Contribution] = []  # the joins' output, for the worker to send (take_sends)
         self.alerts: list[Alert] = []  # supplier alerts, for the worker to send (take_alerts)
-        self.standings_due: set[tuple[str, str]] = set()  # category joins changed since the last flush
-        self.standings_sent: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
+        self.joins_due: set[tuple[str, str]] = set()  # join keys changed since the last flush
+        self.joins_sent: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}  # what each sent last
 
     def apply(self, value: bytes | None) -> list[str]:
         """Apply one contribution record (a pack): each contribution's outcome, in order."""
@@ -106,7 +106,7 @@ class FoldStage:
             self.alerts += alerts_for(c.key, c.part, self.index.exposure.values(c.key))
 
     def _join(self, c: Contribution) -> str:
-        """A contribution to a join key: kept, and the key's changed output sent to the view keys.
+        """A contribution to a join key: kept, and the key marked for the next :meth:`flush_joins`.
 
         A withdrawal is kept as a tombstone with its revision, so the output's revision (the sum
         of its contributors') never goes back (streams/joins.py).
@@ -121,56 +121,43 @@ class FoldStage:
         if join is None:
             join = self.joins[c.slot] = new_join(c.view, c.key)
         self.parts[key] = encode_stored(c.rev, c.view, c.part)  # again on a re-read: see FoldStage.apply_one
-        if isinstance(join, CategoryKey):
-            # the standings of a whole category: sent by flush_standings, not per contribution
-            self.standings_due.add(c.slot)
-            if c.rev == old_rev and old_part == c.part:
-                self.standings_sent.pop(c.slot, None)  # a re-read: send everything again
-                return "same"
-            join.put(c.contributor, c.rev, c.part)
-            if isinstance(c.part, CategoryLink):
-                # noted now, in the stream: faust writes tables only while an event is handled,
-                # and the standings are sent from a timer
-                self._reach(c.view, c.key, join, {c.part.supplier_key})
-            return "applied"
+        self.joins_due.add(c.slot)
         if c.rev == old_rev and old_part == c.part:
             # a re-read: what the key sent after it may not have left before a crash
-            everything = join.everything()
-            self.sends += changes(join.contributor, join.rev, {}, everything, self._touched(join))
+            self.joins_sent.pop(c.slot, None)
             return "same"
-        affected = join.targets_of(c.contributor, cast(JoinPart | None, c.part))
-        before = join.output(affected)
         join.put(c.contributor, c.rev, cast(JoinPart | None, c.part))
-        after = join.output(affected)
-        self.sends += changes(join.contributor, join.rev, before, after)
-        self._reach(c.view, c.key, join, {view_key for _, view_key in after})
+        # noted now, in the stream: faust writes tables only while an event is handled, and the
+        # output is sent from a timer
+        self._reach(c.view, c.key, join, _targets(c.part))
         return "applied"
 
-    def flush_standings(self) -> int:
-        """Send the standings of every category that changed since the last flush; how many sent.
+    def flush_joins(self) -> int:
+        """Send what every join key changed since the last flush gives the view keys; how many.
 
-        A category's total moves every supplier's share, so sending standings per contribution
-        would cost a contribution per supplier in the category per order. They are sent at most
-        once per flush instead (the worker flushes every couple of seconds), compared with what
-        was sent last. What was sent last is in memory only: after a restart or a rebalance
-        (``rebuild``) every category sends everything again, withdrawals from every supplier it
-        ever reached included, so standings a crash kept from leaving are sent then.
+        Sent at most once per flush (the worker flushes every couple of seconds), compared with
+        what was sent last: a burst of orders for one supplier, contract or category leaves as one
+        change per view key, and a category's total, which moves every supplier's share, costs one
+        standing per supplier per flush, not per order. What was sent last is in memory only:
+        after a restart or a rebalance (``rebuild``) every join key sends everything again,
+        withdrawals from every view key it ever reached included, so output a crash kept from
+        leaving is sent then.
         """
         sent = 0
-        for slot in sorted(self.standings_due):
+        for slot in sorted(self.joins_due):
             join = self.joins.get(slot)
-            if not isinstance(join, CategoryKey):
+            if join is None:
                 continue
-            now = join.everything()
-            last = self.standings_sent.get(slot)
+            now: dict[tuple[str, str], Any] = dict(join.everything())
+            last = self.joins_sent.get(slot)
             if last is None:
                 sends = changes(join.contributor, join.rev, {}, now, self._touched(join))
             else:
                 sends = changes(join.contributor, join.rev, last, now)
-            self.standings_sent[slot] = now  # every supplier in ``now`` was noted in touched already
+            self.joins_sent[slot] = now  # every view key in ``now`` was noted in touched already
             self.sends += sends
             sent += len(sends)
-        self.standings_due.clear()
+        self.joins_due.clear()
         return sent
 
     def _reach(self, view: str, key: str, join: Join, view_keys: set[str]) -> None:
@@ -225,7 +212,7 @@ class FoldStage:
         self.index.clear()
         self.index.take_dirty()  # only what the rebuild finds is this worker's to publish
         self.joins.clear()
-        self.standings_sent.clear()
+        self.joins_sent.clear()
         n = 0
         # a copy: a rebalance while the loop runs (it yields) may close a partition's store
         for key, value in list(self.parts.items()):
@@ -237,6 +224,14 @@ class FoldStage:
                 self.index.replace_part(view, view_key, contributor, None, part)
             n += 1
             yield n
-        # every category sends all its standings again (see flush_standings)
-        self.standings_due |= {slot for slot, join in self.joins.items() if isinstance(join, CategoryKey)}
+        self.joins_due |= set(self.joins)  # every join key sends everything again (see flush_joins)
         log.info("views: folded %d stored parts in %.2fs", n, time.monotonic() - started)
+
+
+def _targets(part: object) -> set[str]:
+    """The view keys a join part can make its join key send to (noted in ``touched``)."""
+    if isinstance(part, OrderLink):
+        return {category for category, _, _ in part.lines}
+    if isinstance(part, CategoryLink):
+        return {part.supplier_key}
+    return set()

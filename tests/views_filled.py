@@ -78,7 +78,7 @@ def filled_index(seed: int = 1, entities: int = 120) -> tuple[ViewIndex, datetim
         facts = SupplierFacts(supplier_key, name, True, rng.choice((True, False, None)), rng.random() < 0.5)
         ref = EntityRef("kent-police", "supplier", name)
         fold_entity(fold, f"s/{supplier_key}", Current(ref, 1, T0, facts))
-    while fold.flush_standings():  # the worker's standings tick, until quiet
+    while fold.flush_joins():  # the worker's standings tick, until quiet
         for c in fold.take_sends():
             fold.apply_one(c)
     return index, max(newest.values())

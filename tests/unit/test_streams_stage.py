@@ -89,8 +89,8 @@ class Stages:
             self.fold(contributions.encode(c))
 
     def settle(self) -> None:
-        """The worker's standings tick, until nothing more is sent (what quiet looks like)."""
-        while self.two.flush_standings():
+        """The worker's joins tick, until nothing more is sent (what quiet looks like)."""
+        while self.two.flush_joins():
             for c in self.two.take_sends():
                 self.fold(contributions.encode(c))
 
@@ -178,20 +178,20 @@ def test_crashes_and_replays_change_nothing(seed: int, crashes: int) -> None:
             if i == rebuilt_at:
                 s.two.rebuild()
             s.two.apply(contributions_topic[i])
-            if rnd.random() < 0.2:  # the standings tick
-                s.two.flush_standings()
+            if rnd.random() < 0.2:  # the joins tick
+                s.two.flush_joins()
             outbox.add(s.two.take_sends())
             if rnd.random() < 0.3:
                 contributions_topic += [pack for _, pack in outbox.drain()]
                 left = i + 1
         if crashes_left and rnd.random() < 0.5:
             crashes_left -= 1
-            s.two.flush_standings()  # the standings tick ran just before the crash ...
+            s.two.flush_joins()  # the joins tick ran just before the crash ...
             s.two.take_sends()  # ... and its sends were lost with the outbox
             folded = rnd.randint(start, left)  # the outbox is lost; commits never passed ``left``
             s.two.rebuild()  # a restart with the local store: the joins come back from the table
         else:
-            s.two.flush_standings()
+            s.two.flush_joins()
             outbox.add(s.two.take_sends())
             contributions_topic += [pack for _, pack in outbox.drain()]
             folded = stop
