@@ -27,6 +27,7 @@ from streams.views.index import ViewIndex
 log = logging.getLogger(__name__)
 
 Table = MutableMapping[bytes, bytes]
+JOIN_CONTRIBUTOR = '["join.'  # how a join key's contributor name starts (JoinKey.contributor)
 REBUILD_YIELD_EVERY = 2_000
 
 
@@ -86,7 +87,12 @@ class FoldStage:
         if c.rev < old_rev:
             self.stale += 1
             return "stale"
-        if c.part is None:
+        if c.part is None and c.contributor.startswith(JOIN_CONTRIBUTOR):
+            # a join key's withdrawal keeps its revision: during a rebalance the old and the new
+            # owner of the join key both send, and an older output arriving after the withdrawal
+            # must be stale, not a part brought back
+            self.parts[key] = encode_stored(c.rev, c.view, None)
+        elif c.part is None:
             if stored is not None:
                 del self.parts[key]
             else:
