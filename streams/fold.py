@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, MutableMapping
-from typing import Any, cast
+from typing import cast
 
 from streams import contributions
 from streams.alerts import Alert, StatusPart, alerts_for
@@ -59,7 +59,6 @@ class FoldStage:
         self.sends: list[Contribution] = []  # the joins' output, for the worker to send (take_sends)
         self.alerts: list[Alert] = []  # supplier alerts, for the worker to send (take_alerts)
         self.joins_due: set[tuple[str, str]] = set()  # join keys changed since the last flush
-        self.joins_sent: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}  # what each sent last
 
     def apply(self, value: bytes | None) -> list[str]:
         """Apply one contribution record (a pack): each contribution's outcome, in order."""
@@ -127,10 +126,8 @@ class FoldStage:
         if join is None:
             join = self.joins[c.slot] = new_join(c.view, c.key)
         self.parts[key] = encode_stored(c.rev, c.view, c.part)  # again on a re-read: see FoldStage.apply_one
-        self.joins_due.add(c.slot)
+        self.joins_due.add(c.slot)  # a re-read too: what the key sent may not have left before a crash
         if c.rev == old_rev and old_part == c.part:
-            # a re-read: what the key sent after it may not have left before a crash
-            self.joins_sent.pop(c.slot, None)
             return "same"
         join.put(c.contributor, c.rev, cast(JoinPart | None, c.part))
         # noted now, in the stream: faust writes tables only while an event is handled, and the
@@ -139,28 +136,23 @@ class FoldStage:
         return "applied"
 
     def flush_joins(self) -> int:
-        """Send what every join key changed since the last flush gives the view keys; how many.
+        """Send the whole output of every join key that changed since the last flush; how many.
 
-        Sent at most once per flush (the worker flushes every couple of seconds), compared with
-        what was sent last: a burst of orders for one supplier, contract or category leaves as one
-        change per view key, and a category's total, which moves every supplier's share, costs one
-        standing per supplier per flush, not per order. What was sent last is in memory only:
-        after a restart or a rebalance (``rebuild``) every join key sends everything again,
-        withdrawals from every view key it ever reached included, so output a crash kept from
-        leaving is sent then.
+        Sent at most once per flush (the worker flushes every couple of seconds): a burst of
+        orders for one supplier, contract or category leaves as one part per view key, and a
+        category's total, which moves every supplier's share, costs one standing per supplier per
+        flush, not per order. The output is sent whole, withdrawals from every view key the key
+        ever reached included, never as a difference from what this worker sent last: after a
+        crash or a rebalance the previous owner may have sent an output this worker's restored
+        state has not reached yet, and a flush can skip the states in between, so only a whole
+        output at the newest revision is sure to replace it (docs/streams.md, "Joins").
         """
         sent = 0
         for slot in sorted(self.joins_due):
             join = self.joins.get(slot)
             if join is None:
                 continue
-            now: dict[tuple[str, str], Any] = dict(join.everything())
-            last = self.joins_sent.get(slot)
-            if last is None:
-                sends = changes(join.contributor, join.rev, {}, now, self._touched(join))
-            else:
-                sends = changes(join.contributor, join.rev, last, now)
-            self.joins_sent[slot] = now  # every view key in ``now`` was noted in touched already
+            sends = changes(join.contributor, join.rev, {}, join.everything(), self._touched(join))
             self.sends += sends
             sent += len(sends)
         self.joins_due.clear()
@@ -218,7 +210,6 @@ class FoldStage:
         self.index.clear()
         self.index.take_dirty()  # only what the rebuild finds is this worker's to publish
         self.joins.clear()
-        self.joins_sent.clear()
         n = 0
         # a copy: a rebalance while the loop runs (it yields) may close a partition's store
         for key, value in list(self.parts.items()):
