@@ -68,7 +68,7 @@ class DeadLetterFeed:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            metadata_max_age_ms=30_000,
+            metadata_max_age_ms=5_000,  # a new member's DLQ is read within seconds
             client_id="bluelight-dead-letters",
             **self.settings.kafka.to_aiokafka_kwargs(),
         )

@@ -304,7 +304,7 @@ def test_events_reach_views_and_rejects_reach_the_dlq(worker: Worker, kafka_boot
     # the partner page lists its latest dead letters with kind, field and reason (the page is
     # rendered once a minute at most, so this may take until the next minute)
     began, page = time.monotonic(), ""
-    while time.monotonic() - began < 75:
+    while time.monotonic() - began < 150:
         status, page = _page(worker, f"/partner/{member}")
         section = page.split("<h2>Latest dead letters</h2>")[-1].split("</table>")[0]
         if status == 200 and section.count("<tr>") == len(expected_kinds) + 1:
