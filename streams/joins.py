@@ -165,18 +165,6 @@ class JoinKey:
             moved |= set(self.sums)  # the facts may have changed: every category's split may
         return moved
 
-    def targets_of(self, contributor: str, part: JoinPart | None) -> set[str]:
-        """The categories whose output may change when ``contributor`` gives ``part`` instead."""
-        moved = {c for c, _, _ in part.lines} if isinstance(part, OrderLink) else set()
-        old = self.links.get(contributor)
-        if old is not None:
-            moved |= {c for c, _, _ in old.lines}
-        if contributor in self.flags or contributor in self.contracts or isinstance(
-            part, SupplierFlags | ContractLink
-        ):
-            moved |= set(self.sums)  # the facts may change: every category's split may
-        return moved
-
     @property
     def target(self) -> str:
         """The view this key's output goes to."""

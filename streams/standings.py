@@ -84,13 +84,6 @@ class CategoryKey:
         if not held.orders and not held.contracts:
             del self.suppliers[link.supplier_key]
 
-    def targets_of(self, contributor: str, part: object) -> set[str]:
-        """The suppliers whose standing may change: every one, since the category's total may."""
-        moved = set(self.suppliers)
-        if isinstance(part, CategoryLink):
-            moved.add(part.supplier_key)
-        return moved
-
     def output(self, suppliers: Iterable[str]) -> dict[tuple[str, str], Standing]:
         """The standings of ``suppliers`` (absent: not in the category)."""
         ranked = sorted(
