@@ -128,11 +128,17 @@ def borrowed(
     On exit the cluster is stopped only if a borrower started it (not ``kafka up``) and no
     other live borrower (another pytest process) still holds a lease on it; it is then wiped,
     so topics, consumer groups and offsets never pile up from run to run (the next session
-    starts a fresh one).
+    starts a fresh one). A borrower's cluster that a killed session left behind is wiped on
+    entry for the same reason.
     """
     spec = ClusterSpec(port=port, nodes=nodes, secure=secure)
     layout = Layout(settings.state_dir, port)
     with _locked(layout, progress):
+        if layout.temporary.exists() and not live_leases(layout):
+            # a test session that was killed left its cluster (running or not) with its topics,
+            # groups and offsets: the next session's workers would resume from them
+            progress(f"a killed test session left {layout.root} behind; wiping it to start fresh")
+            stop_nodes(layout, wipe=True)
         info = bring_up(spec, layout, progress, temporary=True)
         layout.leases.mkdir(parents=True, exist_ok=True)
         lease = layout.leases / f"{os.getpid()}-{process.start_time(os.getpid())}-{uuid.uuid4().hex[:8]}"

@@ -42,12 +42,17 @@ HEALTH = port(9192)  # a broker stopped under a running worker (test_health_brok
 PROMETHEUS = port(9292)  # a worker scraped by a real Prometheus (test_prometheus_live)
 
 
+EPHEMERAL_START = 32_768  # /proc/sys/net/ipv4/ip_local_port_range's default low end
+
+
 def free_block(offsets: Sequence[int] = (0, 1, 100, 101, 200, 201), tries: int = 200) -> int:
     """A base port such that base + each offset is free now (a 3-node cluster: nodes on +0, +100,
-    +200 and their controllers on +1), picked at random above the suite's fixed ports."""
+    +200 and their controllers on +1), picked at random above the suite's fixed ports and below
+    Linux's ephemeral range (32768 up), so no client connection's local port can take one of them
+    between this check and the broker's bind (CI once lost a run to that)."""
     rng = random.Random()
     for _ in range(tries):
-        base = rng.randrange(20_000, 60_000 - max(offsets))
+        base = rng.randrange(20_000, EPHEMERAL_START - max(offsets))
         if all(_free(base + o) for o in offsets):
             return base
     raise RuntimeError(f"no free block of ports {list(offsets)} found in {tries} tries")
@@ -60,5 +65,7 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
 SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
 ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)

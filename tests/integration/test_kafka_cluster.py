@@ -20,10 +20,16 @@ from tests import ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-# A free block of ports (nodes on PORT, +100, +200; controllers on +1) and a state dir of the
+# A free block of ports (nodes on the port, +100, +200; controllers on +1) and a state dir of the
 # test's own: the cluster is killed and wiped at the end, so it must never be one a developer
 # runs (docs/kafka.md suggests `kafka up --nodes 3` on the default state dir and port 9592).
-PORT = ports.free_block()
+
+
+@pytest.fixture
+def port() -> int:
+    """Picked when the test starts, not at collection: a block free at collection time can be
+    taken by the time this test runs, minutes later."""
+    return ports.free_block()
 
 
 @pytest.fixture
@@ -32,16 +38,16 @@ def settings(tmp_path: Path) -> HubSettings:
 
 
 @pytest.fixture
-def cluster(settings: HubSettings) -> Iterator[BrokerInfo]:
+def cluster(settings: HubSettings, port: int) -> Iterator[BrokerInfo]:
     """This test's own cluster: started here, always taken down (and wiped: next run starts fresh) after."""
     try:
-        info = broker.ensure_up(settings, PORT, nodes=3)
+        info = broker.ensure_up(settings, port, nodes=3)
     except Exception as exc:  # DeployError carries the log tails
         pytest.fail(f"the 3-node cluster did not start: {exc}", pytrace=False)
     try:
         yield info
     finally:
-        broker.stop(settings, PORT, wipe=True)
+        broker.stop(settings, port, wipe=True)
 
 
 async def produce(producer: AIOKafkaProducer, topic: str, keys: range) -> None:
@@ -58,9 +64,11 @@ async def partitions(admin: AIOKafkaAdminClient, topic: str) -> list[dict[str, o
     raise AssertionError(f"{topic} never appeared in the metadata")
 
 
-async def test_a_killed_node_loses_no_acknowledged_record(settings: HubSettings, cluster: BrokerInfo) -> None:
-    assert cluster.bootstrap == f"127.0.0.1:{PORT},127.0.0.1:{PORT + 100},127.0.0.1:{PORT + 200}"
-    assert [n.port for n in cluster.nodes] == [PORT, PORT + 100, PORT + 200]
+async def test_a_killed_node_loses_no_acknowledged_record(
+    settings: HubSettings, port: int, cluster: BrokerInfo
+) -> None:
+    assert cluster.bootstrap == f"127.0.0.1:{port},127.0.0.1:{port + 100},127.0.0.1:{port + 200}"
+    assert [n.port for n in cluster.nodes] == [port, port + 100, port + 200]
     topic = f"test.kafka.cluster.{uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
     await admin.start()
@@ -75,12 +83,12 @@ async def test_a_killed_node_loses_no_acknowledged_record(settings: HubSettings,
 
         # kill -9 the leader of partition 0: no controlled shutdown, no chance to hand over
         victim = next(int(p["leader"]) for p in parts if p["partition"] == 0)
-        broker.kill_node(settings, PORT, victim)
-        args = ["--state-dir", str(settings.state_dir), "kafka", "status", "--port", str(PORT)]
+        broker.kill_node(settings, port, victim)
+        args = ["--state-dir", str(settings.state_dir), "kafka", "status", "--port", str(port)]
         status = CliRunner().invoke(cli, args)
         assert status.exit_code == 1
         assert "DEGRADED" in status.output
-        assert f"node {victim}: 127.0.0.1:{PORT + 100 * (victim - 1)} not running" in status.output
+        assert f"node {victim}: 127.0.0.1:{port + 100 * (victim - 1)} not running" in status.output
 
         # two replicas are left, which min.insync.replicas=2 accepts: writes go on after failover
         await produce(producer, topic, range(300, 600))
@@ -102,7 +110,7 @@ async def test_a_killed_node_loses_no_acknowledged_record(settings: HubSettings,
     assert sorted(values) == sorted(f"v{i}".encode() for i in range(600))  # all of them, once each
 
     # `kafka up` brings the dead node back, and it catches up into every ISR
-    again = broker.ensure_up(settings, PORT, nodes=3)
+    again = broker.ensure_up(settings, port, nodes=3)
     assert again.started
     assert all(n.pid is not None for n in again.nodes)
     admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)

@@ -42,7 +42,7 @@ def test_last_session_out_stops_a_session_started_broker(settings: HubSettings) 
         other_session.kill()
         other_session.wait()
         with broker.borrowed(settings, PORT) as second:
-            assert not second.started  # reused
+            assert second.started  # nobody alive held it: started afresh, not reused
         assert not running(settings), "the last session out should have stopped it"
         assert not lease.exists()  # a dead session's lease is cleared
     finally:
@@ -66,6 +66,28 @@ def test_the_last_session_out_wipes_a_session_started_broker(settings: HubSettin
     with broker.borrowed(settings, PORT) as second:
         assert second.started
         assert topic not in asyncio.run(_topics(second.bootstrap))
+
+
+@pytest.mark.parametrize("broker_killed_too", [False, True])
+def test_a_killed_sessions_broker_is_wiped_by_the_next(
+    settings: HubSettings, broker_killed_too: bool
+) -> None:
+    """A CI run killed midway leaves its broker's data (and maybe the broker): the next starts clean."""
+    topic = "test.left.by.a.killed.session"
+    killed_session = subprocess.Popen(["sleep", "300"])  # stands in for the killed pytest process
+    left = broker.ensure_up(settings, PORT, temporary=True)  # what its borrow started
+    lease = left.root / "leases" / f"{killed_session.pid}-{process.start_time(killed_session.pid)}-x"
+    lease.parent.mkdir(parents=True, exist_ok=True)
+    lease.touch()
+    asyncio.run(_create(left.bootstrap, topic))
+    killed_session.kill()
+    killed_session.wait()
+    if broker_killed_too:
+        broker.kill_node(settings, PORT, 1)
+
+    with broker.borrowed(settings, PORT) as next_session:
+        assert next_session.started
+        assert topic not in asyncio.run(_topics(next_session.bootstrap))
 
 
 async def _create(bootstrap: str, topic: str) -> None:
