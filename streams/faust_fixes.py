@@ -76,6 +76,9 @@ Verdict = Literal["apply", "behind", "ahead", "closed"]
 Source = tuple[str, int]  # (topic, partition)
 
 
+MAX_BACKOFF = 4  # doublings of the re-seek patience: 2 s, 4, 8, 16, then every 32 s
+
+
 class SourceGate:
     """Per-partition expected offsets of the source topics; closed until armed."""
 
@@ -85,6 +88,10 @@ class SourceGate:
         # the offset after the last record applied per partition, kept while the gate is closed:
         # faust may commit a source partition up to here and no further (commit_cap)
         self.applied_next: dict[Source, int] = {}
+        # seeks reported in a row per partition with no record applied since: each waits twice as
+        # long as the one before (up to MAX_BACKOFF), so a backlog that takes longer than the
+        # patience to reach the agent is not sought back again and again before it arrives
+        self.reseeks: dict[Source, int] = {}
 
     def close(self) -> None:
         """Refuse everything (a seek or a rebalance is under way)."""
@@ -104,6 +111,7 @@ class SourceGate:
             self.expected[partition] = offset + 1
             self.applied_next[partition] = offset + 1
             self.refused_since.pop(partition, None)
+            self.reseeks.pop(partition, None)
             return "apply"
         else:
             verdict = "behind" if offset < self.expected[partition] else "ahead"
@@ -125,15 +133,18 @@ class SourceGate:
     def stuck(self, now: float, patience: float) -> dict[Source, int]:
         """Partitions refused ``patience`` seconds ago without progress since: where to seek.
 
-        Each is reported once per ``patience`` (its clock restarts), so a seek has time to land.
+        Each is reported once per ``patience`` (its clock restarts), so a seek has time to land;
+        the wait doubles with each report that no applied record followed (up to MAX_BACKOFF).
         """
         if self.expected is None:
             return {}
         out = {}
         for partition, since in list(self.refused_since.items()):
-            if now - since >= patience and partition in self.expected:
+            wait = patience * 2 ** min(self.reseeks.get(partition, 0), MAX_BACKOFF)
+            if now - since >= wait and partition in self.expected:
                 out[partition] = self.expected[partition]
                 self.refused_since[partition] = now
+                self.reseeks[partition] = self.reseeks.get(partition, 0) + 1
         return out
 
 

@@ -124,6 +124,19 @@ def test_gate_reports_partitions_stuck_behind_refused_records() -> None:
     assert gate.stuck(now=30.0, patience=2.0) == {}
 
 
+def test_gate_waits_longer_after_each_seek_that_brought_no_progress() -> None:
+    """A backlog that takes longer than the patience to reach the agent is not sought back in a
+    loop (seen with a 100k-record group: a seek every 2 s, each before the last one landed)."""
+    gate = SourceGate()
+    gate.arm({0: 10})
+    assert gate.admit(0, 50, now=0.0) == "ahead"
+    reported = [t for t in range(0, 200) if gate.stuck(now=float(t), patience=2.0)]
+    assert reported == [2, 6, 14, 30, 62, 94, 126, 158, 190]  # waits 2, 4, 8, 16, then 32 s each
+    assert gate.admit(0, 10, now=200.0) == "apply"  # progress: the next refusal waits 2 s again
+    assert gate.admit(0, 50, now=200.0) == "ahead"
+    assert gate.stuck(now=202.0, patience=2.0) == {0: 11}
+
+
 class FakeConsumer:
     """What source_positions uses of faust's consumer."""
 
