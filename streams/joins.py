@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Literal
 
 from streams.facts import ContractFacts, Current, OrderFacts, SupplierFacts
-from streams.standings import CATEGORY_JOIN, CategoryKey, CategoryLink
+from streams.standings import CATEGORY_JOIN, CategoryKey, CategoryLink, JoinOutput
 from streams.views.contract_coverage import VIEW as COVERAGE
 from streams.views.contract_coverage import CoveragePart
 from streams.views.supplier_diversity import VIEW as DIVERSITY
@@ -123,28 +123,14 @@ def flag(says: Iterable[bool | None]) -> Flag:
 
 
 @dataclass
-class JoinKey:
+class JoinKey(JoinOutput):
     """One join key's contributors, their revisions, and running sums per category and member."""
 
-    view: str
-    key: str
-    revs: dict[str, int] = field(default_factory=dict)
     links: dict[str, OrderLink] = field(default_factory=dict)
     flags: dict[str, SupplierFlags] = field(default_factory=dict)
     contracts: dict[str, ContractLink] = field(default_factory=dict)
     sums: dict[str, dict[str, tuple[int, Decimal]]] = field(default_factory=dict)  # category -> member
     names: dict[str, dict[str, int]] = field(default_factory=dict)  # category -> name -> count
-    touched: set[str] = field(default_factory=set)
-
-    @property
-    def rev(self) -> int:
-        """The output's revision: grows with every change, the same for the same state."""
-        return sum(self.revs.values())
-
-    @property
-    def contributor(self) -> str:
-        """Who the output is from, at the view keys."""
-        return json.dumps([self.view, self.key], separators=(",", ":"), ensure_ascii=False)
 
     def put(self, contributor: str, rev: int, part: JoinPart | None) -> set[str]:
         """Make ``part`` what ``contributor`` gives (None: withdrawn); the categories it moves."""

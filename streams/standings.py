@@ -40,28 +40,34 @@ class Supplied:
 
 
 @dataclass
-class CategoryKey:
-    """One category's suppliers, for the standings of each."""
+class JoinOutput:
+    """What every join key has: its contributors' revisions and the view keys it ever reached."""
 
     view: str
     key: str
     revs: dict[str, int] = field(default_factory=dict)
-    links: dict[str, CategoryLink] = field(default_factory=dict)
-    suppliers: dict[str, Supplied] = field(default_factory=dict)
-    total: Decimal = Decimal(0)
     touched: set[str] = field(default_factory=set)
-
-    target = EXPOSURE
 
     @property
     def rev(self) -> int:
-        """The output's revision (the sum of the contributors')."""
+        """The output's revision: the contributors' summed, growing with every change."""
         return sum(self.revs.values())
 
     @property
     def contributor(self) -> str:
-        """Who the standings are from, at the supplier keys."""
+        """Who the output is from, at the view keys it reaches."""
         return json.dumps([self.view, self.key], separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class CategoryKey(JoinOutput):
+    """One category's suppliers, for the standings of each."""
+
+    links: dict[str, CategoryLink] = field(default_factory=dict)
+    suppliers: dict[str, Supplied] = field(default_factory=dict)
+    total: Decimal = Decimal(0)
+
+    target = EXPOSURE
 
     def put(self, contributor: str, rev: int, part: object) -> None:
         """Make ``part`` what ``contributor`` gives (None: withdrawn)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from streams.facts import Current, OrderFacts
 from streams.views.render import money
-from streams.views.tally import CountedSums, Multiset
+from streams.views.tally import CountedSums, Multiset, money_by_member
 
 MEMBER_FIELDS = ("total_net", "on_contract_net", "framework_net")
 VIEW = "contract-coverage"
@@ -89,10 +89,6 @@ class CoverageTotals:
         """The view item, or ``None`` when no part is left."""
         if not self.parts:
             return None
-        members: dict[str, dict[str, str]] = {m: {} for m, _ in self.by_member["total_net"].sorted_items()}
-        for name in MEMBER_FIELDS:
-            for m, amount in self.by_member[name].sorted_items():
-                members[m][name] = money(amount)
         return {
             "category": category,
             "name": min(self.names),
@@ -100,7 +96,7 @@ class CoverageTotals:
             "on_contract_net": money(self.on_contract),
             "framework_net": money(self.framework),
             "frameworks": {ref: money(amount) for ref, amount in self.frameworks.sorted_items()},
-            "by_member": members,
+            "by_member": money_by_member(self.by_member, MEMBER_FIELDS),
         }
 
 

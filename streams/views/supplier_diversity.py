@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from streams.views.render import money
-from streams.views.tally import CountedSums, Multiset
+from streams.views.tally import CountedSums, Multiset, money_by_member
 
 TOTAL_FIELDS = ("total_net", "sme_net", "vcse_net", "sme_unknown_net", "vcse_unknown_net")
 MEMBER_FIELDS = ("total_net", "sme_net", "vcse_net")
@@ -76,15 +76,11 @@ class DiversityTotals:
         """The view item, or ``None`` when no part is left."""
         if not self.parts:
             return None
-        members: dict[str, dict[str, str]] = {m: {} for m, _ in self.by_member["total_net"].sorted_items()}
-        for name in MEMBER_FIELDS:
-            for m, amount in self.by_member[name].sorted_items():
-                members[m][name] = money(amount)
         return {
             "category": category,
             "name": min(self.names),
             **{name: money(self.sums[name]) for name in TOTAL_FIELDS},
-            "by_member": members,
+            "by_member": money_by_member(self.by_member, MEMBER_FIELDS),
         }
 
 

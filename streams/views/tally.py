@@ -12,6 +12,8 @@ from collections.abc import Hashable, Iterator
 from decimal import Decimal
 from typing import Generic, TypeVar
 
+from streams.views.render import money
+
 K = TypeVar("K", bound=Hashable)
 
 
@@ -98,3 +100,15 @@ class SortedValues:
     def median_low(self) -> Decimal:
         """``statistics.median_low``: the middle value, the lower one of two for even counts."""
         return self.values[(len(self.values) - 1) // 2]
+
+
+def money_by_member(by_member: dict[str, CountedSums], fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``{member: {field: money}}``, one entry per member holding a part.
+
+    The first of ``fields`` must be one every member has (``total_net``).
+    """
+    members: dict[str, dict[str, str]] = {m: {} for m, _ in by_member[fields[0]].sorted_items()}
+    for name in fields:
+        for m, amount in by_member[name].sorted_items():
+            members[m][name] = money(amount)
+    return members
