@@ -69,3 +69,4 @@ def _free(port: int) -> bool:
 
 SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
 ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)
+DISK_FULL = port(11292)  # a broker whose log dir is a small tmpfs that the test fills (test_disk_full)
