@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from deploy import health, process
 from deploy.config import HOST, ClusterSpec
@@ -20,9 +21,11 @@ def wait_ready(spec: ClusterSpec, layout: Layout, pids: dict[int, int], timeout:
     while True:
         for n, pid in pids.items():
             if not process.alive(pid):
+                tail = process.log_tail(layout.log(n))
                 raise BrokerStartError(
                     f"node {n} (pid {pid}) exited {time.monotonic() - since:.1f} s after it was started. "
-                    f"Last lines of {layout.log(n)}:\n{process.log_tail(layout.log(n))}"
+                    + disk_full_hint(process.log_tail(layout.log(n), 300), layout.data(n))
+                    + f"Last lines of {layout.log(n)}:\n{tail}"
                 )
         if all(process.port_open(spec.client_port(n)) for n in spec.node_ids):
             probes = health.probe(connection, list(addresses.values()), timeout=5.0)
@@ -43,3 +46,21 @@ def wait_ready(spec: ClusterSpec, layout: Layout, pids: dict[int, int], timeout:
                 f"({last}).\n{tails}"
             )
         time.sleep(0.5)
+
+
+DISK_FULL = "No space left on device"
+
+
+def disk_full_hint(log_tail: str, data_dir: Path) -> str:
+    """A first line naming a full log dir, when the node's log says so ('' otherwise).
+
+    Kafka halts a broker whose only log dir fails ("all log dirs ... have failed"); the cause
+    is deep in a stack trace, so it is said here in one line, with what to do.
+    """
+    if DISK_FULL not in log_tail:
+        return ""
+    return (
+        f"Its log dir {data_dir} is full ({DISK_FULL}): free space on that filesystem "
+        "(or move the state dir to a bigger one), then run `bluelight kafka up` again; "
+        "the broker recovers its logs from disk and nothing acknowledged is lost.\n"
+    )

@@ -71,3 +71,4 @@ SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
 ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)
 RESEND = port(9542)  # everything resent by new producers (a fresh broker)
 NETWORK = port(11492)  # the worker behind a delaying/partitioning proxy (test_network_faults); +1..+3
+DISK_FULL = port(11292)  # a broker whose log dir is a small tmpfs that the test fills (test_disk_full)
