@@ -69,3 +69,4 @@ def _free(port: int) -> bool:
 
 SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
 ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)
+HUB_CLUSTER = port(11092)  # issue 13 row 1: a 3-node cluster (nodes +0, +100, +200; controllers +1)
