@@ -18,19 +18,23 @@ and deploy/teardown.py (stopping); what they return is in deploy/info.py.
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bluelight.settings import HubSettings
-from deploy import health, process
+from deploy import config, health, process
 from deploy.config import ClusterSpec
 from deploy.errors import DeployError
 from deploy.info import BrokerInfo, Node, Status, admin_connection, nodes_of
+from deploy.jars import resolve
 from deploy.layout import Layout, read_meta, running_pid
 from deploy.locks import file_lock
 from deploy.start import Progress, bring_up
 from deploy.teardown import live_leases, stop_nodes
+from deploy.tools import require_java
 
 __all__ = [
     "BrokerInfo",
@@ -41,6 +45,7 @@ __all__ = [
     "ensure_up",
     "kill_node",
     "known_ports",
+    "quorum_leader",
     "status",
     "stop",
 ]
@@ -112,6 +117,41 @@ def kill_node(settings: HubSettings, port: int, node_id: int) -> int:
     process.kill(pid)
     layout.pid_file(node_id).unlink(missing_ok=True)
     return pid
+
+
+_LEADER_RE = re.compile(r"^LeaderId:\s+(\d+)\s*$", re.MULTILINE)
+
+
+def quorum_leader(settings: HubSettings, port: int, timeout: float = 60.0) -> int:
+    """The node id of the active KRaft controller (the metadata quorum's leader), for failure tests.
+
+    Asked of the cluster the way an operator would (``kafka-metadata-quorum describe --status``,
+    the DescribeQuorum API): in KRaft the controller id that Metadata and DescribeCluster report
+    to clients is any live broker, not the controller.
+    """
+    layout = Layout(settings.state_dir, port)
+    meta = read_meta(layout)
+    if meta is None:
+        raise DeployError(f"no cluster was formatted under {layout.root}")
+    args = ["--bootstrap-server", meta.spec.bootstrap]
+    if meta.spec.secure:
+        args += ["--command-config", str(layout.admin_properties)]
+    cmd = config.tool_command(
+        require_java(),
+        resolve(_quiet).classpath,
+        layout.tools_log4j,
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+        *args,
+        "describe",
+        "--status",
+    )
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    found = _LEADER_RE.search(done.stdout)
+    if done.returncode != 0 or found is None:
+        raise DeployError(
+            f"kafka-metadata-quorum exited {done.returncode} without a leader:\n{done.stdout}{done.stderr}"
+        )
+    return int(found.group(1))
 
 
 @contextmanager

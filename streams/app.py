@@ -60,6 +60,7 @@ DEFAULT_PARTITIONS = 3  # the topology's hub-stream plan; the worker passes the 
 RESEEK_EVERY_S = 2.0
 CATEGORY_CACHE_SIZE = 50_000
 PRODUCER_LINGER_S = 0.02
+ACKS_ALL = -1  # faust's spelling of acks=all
 OUTBOX_MAX = 2_000  # contributions stage one holds back at most, to coalesce and pack them
 YIELD_EVERY = 100  # records stage one applies between two turns of the event loop
 JOINS_EVERY_S = 2.0  # how often the join keys send what changed (supplier facts, contracts, standings)
@@ -134,6 +135,7 @@ def build_hub(
         fetch=(settings.fetch_wait_ms, settings.fetch_min_bytes),
         **faust_settings(settings, partitions),
     )
+    check_producer_acks(app)
 
     canonical_topic = _raw_topic(app, CANONICAL, partitions)
     contributions_topic = _raw_topic(app, CONTRIBUTIONS, partitions)
@@ -322,6 +324,8 @@ def faust_settings(settings: HubSettings, partitions: int) -> dict[str, Any]:
         # changelog writes wait up to this long to share a produce request: on loopback each
         # request costs the sender a full trip through the TCP stack (docs/benchmarks.md)
         "producer_linger": PRODUCER_LINGER_S,
+        # changelog and contribution writes wait for min.insync.replicas (faust's default, stated)
+        "producer_acks": ACKS_ALL,
         "web_enabled": True,
         "web_bind": settings.http_host,
         "web_host": settings.http_host,
@@ -346,6 +350,22 @@ def faust_settings(settings: HubSettings, partitions: int) -> dict[str, Any]:
             ssl_context=ssl_context,
         )
     return conf
+
+
+def check_producer_acks(app: faust.App) -> None:
+    """Refuse to run with faust's producer acknowledging less than every in-sync replica.
+
+    faust lets the environment beat the settings it is given: a ``PRODUCER_ACKS=1`` exported for
+    some other program would make table changelog and contribution writes acknowledged by the
+    leader alone, lost if it dies before a follower copies them (docs/reliability.md, row 1).
+    """
+    acks = app.conf.producer_acks
+    if acks != ACKS_ALL:
+        msg = (
+            f"faust's producer_acks is {acks} (from the PRODUCER_ACKS environment variable?); "
+            "the worker needs -1 (all in-sync replicas): unset PRODUCER_ACKS"
+        )
+        raise ValueError(msg)
 
 
 def _table(app: faust.App, name: str, partitions: int) -> Any:

@@ -75,7 +75,10 @@ def worker(ctx: click.Context, loglevel: str) -> None:
 
     quiet.install()
     make_datadir(settings.state_dir / "worker")
-    hub = build_hub(settings, partitions=partitions)
+    try:
+        hub = build_hub(settings, partitions=partitions)
+    except ValueError as exc:  # a setting that would lose acknowledged writes
+        raise click.ClickException(str(exc)) from exc
     pauses = hub.metrics.gc_pause
     heap.take_over(lambda generation, seconds: pauses.labels(str(generation)).observe(seconds))
     base = f"http://{settings.http}"

@@ -71,4 +71,5 @@ SINK = port(10092)  # the PostgreSQL sink test (a fresh broker)
 ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)
 RESEND = port(9542)  # everything resent by new producers (a fresh broker)
 NETWORK = port(11492)  # the worker behind a delaying/partitioning proxy (test_network_faults); +1..+3
-DISK_FULL = port(11292)  # a broker whose log dir is a small tmpfs that the test fills (test_disk_full)
+DISK_FULL = port(11392)  # a broker whose log dir is a small tmpfs that the test fills (test_disk_full)
+HUB_CLUSTER = port(11092)  # issue 13 row 1: a 3-node cluster (nodes +0, +100, +200; controllers +1)
