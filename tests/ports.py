@@ -72,4 +72,5 @@ ALERTS = port(9642)  # supplier alerts, with a SIGKILL (a fresh broker)
 RESEND = port(9542)  # everything resent by new producers (a fresh broker)
 NETWORK = port(11492)  # the worker behind a delaying/partitioning proxy (test_network_faults); +1..+3
 DISK_FULL = port(11392)  # a broker whose log dir is a small tmpfs that the test fills (test_disk_full)
+PUBLISH_DEADLINE = port(12692)  # a broker stopped under a publishing adapter (a fresh broker)
 HUB_CLUSTER = port(11092)  # issue 13 row 1: a 3-node cluster (nodes +0, +100, +200; controllers +1)

@@ -4,6 +4,11 @@ An idempotent producer with ``acks=all``: the broker drops the producer's own re
 an acknowledgement means every in-sync replica has the event. Events are keyed by
 ``entity_id`` so every version of an entity lands on one partition, in order. Callers get a
 future per event and must not record progress (checkpoints, HTTP 202) before it resolves.
+
+Every future resolves: aiokafka retries a produce with no overall deadline (a broker that
+halted on a full disk kept an adapter retrying for minutes, saying only "Unable connect to
+node"), so an event not acknowledged within ``DELIVERY_DEADLINE_S`` fails with a PublishError
+that says so, and closing waits at most ``CLOSE_DEADLINE_S`` for what is still in flight.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from schemas.serde import encode_event
 from topologies.naming import member_topic, parse_member_topic
 
 TOPIC_WAIT_SECONDS = 15.0
+DELIVERY_DEADLINE_S = 120.0  # Kafka's own delivery.timeout.ms default
+CLOSE_DEADLINE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,10 @@ class Publisher:
         *,
         metrics: AdapterMetrics | None = None,
         producer_options: dict[str, Any] | None = None,
+        delivery_deadline: float = DELIVERY_DEADLINE_S,
     ) -> None:
         self.adapter = adapter
+        self.delivery_deadline = delivery_deadline
         self.metrics = metrics or default_metrics()
         self._producer = AIOKafkaProducer(
             **kafka.to_aiokafka_kwargs(),
@@ -100,7 +109,10 @@ class Publisher:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._producer.stop()
+        try:
+            await asyncio.wait_for(self._producer.stop(), CLOSE_DEADLINE_S)
+        except TimeoutError:
+            pass  # unacknowledged events already failed their futures; the process may end
 
     async def partitions(self, topic: str) -> frozenset[int]:
         """The partitions of ``topic``, with a clear error when it does not exist."""
@@ -171,10 +183,24 @@ class Publisher:
             sent = await self._producer.send(topic, value=out.value, key=event.entity_id.encode())
         except KafkaError as exc:
             raise PublishError(f"could not queue {family} {event.entity_id}: {exc}") from exc
-        ack: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        ack: asyncio.Future[Ack] = loop.create_future()
         labels = (event.member_id, family, self.adapter)
 
+        def expire() -> None:
+            if not ack.done():
+                ack.set_exception(
+                    PublishError(
+                        f"the broker did not acknowledge {family} {event.entity_id} within "
+                        f"{self.delivery_deadline:g} s: is the Kafka cluster up (`bluelight kafka status`)? "
+                        "Run again once it is"
+                    )
+                )
+
+        deadline = loop.call_later(self.delivery_deadline, expire)
+
         def settle(done: asyncio.Future[Any]) -> None:
+            deadline.cancel()
             if ack.done():
                 return
             if done.cancelled():
