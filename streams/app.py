@@ -368,6 +368,18 @@ def check_producer_acks(app: faust.App) -> None:
         raise ValueError(msg)
 
 
+# faust opens one RocksDB per table partition (active and standby) with 3 x 64 MiB memtables and
+# a 2 GiB block cache each: nine stores could take gigabytes before their first flush, and the
+# soak saw the worker's RSS climb 22 MB/min while its Python heap stayed flat. Small memtables
+# flush sooner; the OS page cache holds what the small block cache does not (docs/streams.md).
+ROCKSDB_OPTIONS: dict[str, Any] = {
+    "driver": "rocksdict",
+    "write_buffer_size": 4 << 20,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 8 << 20,
+}
+
+
 def _table(app: faust.App, name: str, partitions: int) -> Any:
     """A changelog-backed table of raw bytes whose changelog has the topology's name."""
     changelog = app.topic(
@@ -390,7 +402,7 @@ def _table(app: faust.App, name: str, partitions: int) -> Any:
         value_type=bytes,
         partitions=partitions,
         changelog_topic=changelog,
-        options={"driver": "rocksdict"},
+        options=dict(ROCKSDB_OPTIONS),  # a copy: faust pops "driver" from the dict it is given
     )
 
 
