@@ -74,3 +74,4 @@ NETWORK = port(11492)  # the worker behind a delaying/partitioning proxy (test_n
 DISK_FULL = port(11392)  # a broker whose log dir is a small tmpfs that the test fills (test_disk_full)
 PUBLISH_DEADLINE = port(12692)  # a broker stopped under a publishing adapter (a fresh broker)
 HUB_CLUSTER = port(11092)  # issue 13 row 1: a 3-node cluster (nodes +0, +100, +200; controllers +1)
+SOAK = port(11892)  # issue 13 row 7: one worker under a steady load for 20 minutes (a fresh broker)
