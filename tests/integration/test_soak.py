@@ -55,8 +55,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "soak"
 
 # What "flat" means. The defect grew RSS by ~22 MB/min; noise after warm-up is ~0.2 MB/min.
 MAX_RSS_SLOPE_MB = 1.5
-MAX_CPU_GROWTH = 1.3  # CPU per record, last third / first third after warm-up
-MAX_FROZEN_SLOPE = 500.0  # objects per minute (a bounded state freezes nothing new)
+MAX_CPU_GROWTH = 1.5  # CPU per record, median of the last third / of the first third after warm-up
+MAX_FROZEN_SLOPE = 1_000.0  # objects/min: sweeps move +-1,000 of ~110,000; one leaked per record is 2,400
 
 
 def soak_minutes() -> int:
@@ -207,12 +207,12 @@ async def test_soak_stays_flat(tmp_path: Path) -> None:
     rss_slope = slope(xs, [s.rss_mb for s in steady])
     frozen_slope = slope(xs, [s.frozen for s in steady])
     third = max(1, len(steady) // 3)
-    cpu_first = statistics.fmean(s.cpu_ms_per_record for s in steady[:third])
-    cpu_last = statistics.fmean(s.cpu_ms_per_record for s in steady[-third:])
+    cpu_first = statistics.median(s.cpu_ms_per_record for s in steady[:third])
+    cpu_last = statistics.median(s.cpu_ms_per_record for s in steady[-third:])
     assert rss_slope <= MAX_RSS_SLOPE_MB, f"worker RSS grows {rss_slope:.2f} MB/min after warm-up:\n{table}"
     assert frozen_slope <= MAX_FROZEN_SLOPE, f"frozen GC objects grow {frozen_slope:.0f}/min:\n{table}"
     assert cpu_last <= MAX_CPU_GROWTH * cpu_first, (
-        f"CPU per record rose from {cpu_first:.2f} to {cpu_last:.2f} ms:\n{table}"
+        f"CPU per record rose from a median {cpu_first:.2f} to {cpu_last:.2f} ms:\n{table}"
     )
 
 
