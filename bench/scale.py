@@ -35,7 +35,6 @@ from tqdm import tqdm
 from bench.throughput import (
     MEMBERS,
     RAW_OUT,
-    cpu_seconds,
     free_port_pair,
     probe_template,
     publish_all,
@@ -44,22 +43,9 @@ from bench.throughput import (
 )
 from bluelight.settings import load_settings
 from schemas.serde import encode_event
-from tests.hub_run import Worker, create_topics, fresh_broker, partitions_of
+from tests.hub_run import Worker, cpu_seconds, create_topics, fresh_broker, partitions_of, rss_mb
 from tests.oracle_gen import Plan, generate
 from topologies.naming import FAMILIES, hub_changelog_topic, member_topic
-
-
-def rss_mb(pid: int | None) -> float:
-    """Resident set size of a process in MB (0 when gone)."""
-    if pid is None:
-        return 0.0
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def plan_for(events: int) -> Plan:

@@ -51,7 +51,7 @@ from bluelight.settings import HubSettings
 from deploy.jars import KAFKA_VERSION
 from schemas.models import PurchaseOrder
 from schemas.serde import decode_record, encode_event
-from tests.hub_run import Worker, activity_received, create_topics, fresh_broker, partitions_of
+from tests.hub_run import Worker, activity_received, cpu_seconds, create_topics, fresh_broker, partitions_of
 from tests.oracle import Sent
 from tests.oracle_gen import DEFAULT_MEMBERS, Plan, generate
 from topologies.naming import FAMILIES, hub_topic, member_topic, view_topic
@@ -346,17 +346,6 @@ def free_port_pair(start: int = 9496) -> int:
         if ok:
             return port
     raise RuntimeError("no free port pair found")
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU a process has used so far (0 when it is gone or unknown)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_total(worker: Worker, target: int, desc: str, timeout: float = 1800) -> tuple[float, int]:

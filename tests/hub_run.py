@@ -155,6 +155,46 @@ class Worker:
         raise AssertionError(f"the worker did not answer within {timeout:.0f}s:\n{self.tail()}")
 
 
+# --- a process's resources and the worker's metrics -------------------------------------------------
+
+
+def rss_mb(pid: int | None) -> float:
+    """Resident set size of a process in MB (0 when it is gone or unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU a process has used so far (0 when it is gone or unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scrape(worker: Worker) -> str:
+    """The worker's /metrics page as text."""
+    with urllib.request.urlopen(f"http://{worker.http}/metrics", timeout=10) as resp:  # noqa: S310
+        return str(resp.read().decode())
+
+
+def sample(text: str, name: str) -> float:
+    """The value of the unlabelled sample ``name`` on a /metrics page."""
+    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert match, f"{name} not in /metrics"
+    return float(match.group(1))
+
+
 # --- topics and publishing ----------------------------------------------------------------------------
 
 

@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from deploy import broker
 from deploy.broker import BrokerInfo
 from streams.health import BROKER_GRACE_S, PROBE_EVERY_S, PROBE_TIMEOUT_S
 from tests import ports
-from tests.hub_run import Worker, create_topics, fresh_broker, publish
+from tests.hub_run import Worker, create_topics, fresh_broker, publish, sample, scrape
 from tests.oracle_gen import Plan, generate
 
 pytestmark = [pytest.mark.kafka]
@@ -42,17 +41,6 @@ def health_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def health_broker(health_dir: Path) -> Iterator[BrokerInfo]:
     with fresh_broker(health_dir, PORT) as info:
         yield info
-
-
-def scrape(worker: Worker) -> str:
-    with urllib.request.urlopen(f"http://{worker.http}/metrics", timeout=10) as resp:  # noqa: S310
-        return str(resp.read().decode())
-
-
-def sample(text: str, name: str) -> float:
-    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
-    assert match, f"{name} not in /metrics"
-    return float(match.group(1))
 
 
 async def health(worker: Worker) -> tuple[int, dict[str, Any]]:

@@ -6,8 +6,8 @@ and a 2 GiB block cache per store, nine stores per worker) let the worker's RSS 
 
 The load keeps the state bounded, so growth means a leak and not data: one seeded stream (a
 fixed population of orders, contracts and suppliers with amendments, resends and rejects) is sent
-lap after lap, each lap raising every entity's versions by ``LAP_STEP``, so every record is
-applied again (a new version replaces the old through both stages) while the views stay the same.
+lap after lap, each lap raising every entity's versions by ``LAP_STEP``, so each lap's versions
+win again (a new version replaces the old through both stages) while the views stay the same.
 Every minute the test samples the worker's RSS, CPU per record handled, frozen GC objects and how
 long records took from publish until member-activity counted them, and writes the table to
 ``test-artifacts/soak/soak.md``. At the end the views equal the oracle of every lap sent.
@@ -21,7 +21,6 @@ import asyncio
 import os
 import statistics
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,9 +32,13 @@ from tests import ports
 from tests.hub_run import (
     Worker,
     activity_received,
+    cpu_seconds,
     create_topics,
     fresh_broker,
     publish,
+    rss_mb,
+    sample,
+    scrape,
     wait_for_quiet,
     wait_for_views,
 )
@@ -51,6 +54,7 @@ PLAN = Plan(members=DEFAULT_MEMBERS, orders=60, contracts=20, suppliers=10, inva
 RATE = 40.0  # records per second: a third of what the worker drains on a loaded 2-core machine
 LAP_STEP = 1_000  # versions added per lap: more than any entity's versions within a lap
 WARM_UP_MIN = 5  # minutes left out of the slopes: the stores and caches fill to their bounds
+FROZEN = "bluelight_gc_frozen_objects"  # streams/metrics.py
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "soak"
 
 # What "flat" means. The defect grew RSS by ~22 MB/min; noise after warm-up is ~0.2 MB/min.
@@ -100,26 +104,6 @@ class Sample:
     records: int
     frozen: float
     latency: list[float]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def frozen_objects(worker: Worker) -> float:
-    with urllib.request.urlopen(f"http://{worker.http}/metrics", timeout=10) as resp:  # noqa: S310
-        for line in resp.read().decode().splitlines():
-            if line.startswith("bluelight_gc_frozen_objects "):
-                return float(line.split()[1])
-    raise AssertionError("the worker's /metrics has no bluelight_gc_frozen_objects")
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -175,7 +159,7 @@ async def test_soak_stays_flat(tmp_path: Path) -> None:
                                 rss_mb=rss_mb(pid),
                                 cpu_ms_per_record=1000 * (cpu - cpu0) / max(1, seen - seen0),
                                 records=seen - seen0,
-                                frozen=await asyncio.to_thread(frozen_objects, worker),
+                                frozen=sample(await asyncio.to_thread(scrape, worker), FROZEN),
                                 latency=latency,
                             )
                         )
@@ -187,6 +171,9 @@ async def test_soak_stays_flat(tmp_path: Path) -> None:
                 await wait_for_quiet(worker, received, timeout=300)
             finally:
                 watcher.cancel()
+                sampled = await asyncio.gather(watcher, return_exceptions=True)
+            if not isinstance(sampled[0], asyncio.CancelledError):
+                raise AssertionError(f"sampling stopped at minute {len(samples) + 1}") from sampled[0]
             diffs = await wait_for_views(worker, expected, PLAN.as_of, timeout=60)
             same_pid = worker.alive() and worker.proc.pid == pid
         finally:
