@@ -128,11 +128,16 @@ class FoldStage:
         self.parts[key] = encode_stored(c.rev, c.view, c.part)  # again on a re-read: see FoldStage.apply_one
         self.joins_due.add(c.slot)  # a re-read too: what the key sent may not have left before a crash
         if c.rev == old_rev and old_part == c.part:
+            # a re-read: a kill can cut the changelog between the part and the touched keys
+            # written after it, so they are written again too (tests/unit/test_streams_stage.py,
+            # test_kills_that_cut_the_changelog_short_leave_the_joins_exact)
+            self._reach(c.view, c.key, join, _targets(c.part), again=True)
             return "same"
         join.put(c.contributor, c.rev, cast(JoinPart | None, c.part))
         # noted now, in the stream: faust writes tables only while an event is handled, and the
-        # output is sent from a timer
-        self._reach(c.view, c.key, join, _targets(c.part))
+        # output is sent from a timer; the replaced part's keys too, should a cut changelog have
+        # lost them
+        self._reach(c.view, c.key, join, _targets(old_part) | _targets(c.part))
         return "applied"
 
     def flush_joins(self) -> int:
@@ -158,11 +163,14 @@ class FoldStage:
         self.joins_due.clear()
         return sent
 
-    def _reach(self, view: str, key: str, join: Join, view_keys: set[str]) -> None:
-        """Note (in the table) the view keys a join key sends to for the first time."""
-        reached = view_keys - join.touched
-        if reached:
-            join.touched |= reached
+    def _reach(self, view: str, key: str, join: Join, view_keys: set[str], again: bool = False) -> None:
+        """Note (in the table) the view keys a join key sends to for the first time.
+
+        ``again``: write them even if this worker knew them (its local store can be ahead of
+        the changelog another worker would restore from).
+        """
+        if view_keys - join.touched or (again and view_keys):
+            join.touched |= view_keys
             self.parts[part_key(view, key, TOUCHED)] = json.dumps(sorted(join.touched)).encode()
 
     @staticmethod
