@@ -75,3 +75,5 @@ DISK_FULL = port(11392)  # a broker whose log dir is a small tmpfs that the test
 PUBLISH_DEADLINE = port(12692)  # a broker stopped under a publishing adapter (a fresh broker)
 HUB_CLUSTER = port(11092)  # issue 13 row 1: a 3-node cluster (nodes +0, +100, +200; controllers +1)
 SOAK = port(11892)  # issue 13 row 7: one worker under a steady load for 20 minutes (a fresh broker)
+FUZZ = port(12092)  # issue 13 row 4: 100,000 malformed records through one worker (a fresh broker)
+EVOLUTION = port(12392)  # issue 13 row 5: a worker without purchase-order v2, upgraded mid-stream
