@@ -154,6 +154,25 @@ class Catalogue:
     def __iter__(self) -> Iterator[SchemaVersion]:
         return iter(self.versions)
 
+    @functools.cached_property
+    def learned(self) -> dict[bytes, SchemaVersion]:
+        """Writer schemas learned from the registry topic (schemas/registry.py): read, never written."""
+        return {}
+
+    def knows(self, fp: bytes) -> bool:
+        """Whether a writer fingerprint is this release's own or learned."""
+        return fp in self.by_fingerprint or fp in self.learned
+
+    def learn(self, version: SchemaVersion) -> bool:
+        """Read messages written with ``version`` from now on (its name's latest stays the reader).
+
+        False if it was known already or its name is not in this release (nothing to read it as).
+        """
+        if self.knows(version.fingerprint) or not any(v.name == version.name for v in self.versions):
+            return False
+        self.learned[version.fingerprint] = version
+        return True
+
 
 def crc64_avro_fingerprint(canonical_form: str) -> bytes:
     """CRC-64-AVRO of a Parsing Canonical Form, little-endian, as the header carries it."""
@@ -167,16 +186,25 @@ def load_schema_file(path: Path, root: Path = AVRO_DIR) -> SchemaVersion:
         raise CatalogueError(f"{path}: schema files are named v<N>.avsc (N = 1, 2, ...)")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise CatalogueError(f"{path}: not a usable Avro schema: {exc}") from exc
+    return schema_version(path.parent.relative_to(root).as_posix(), int(match.group(1)), raw, path)
+
+
+def schema_version(name: str, version: int, raw: Any, path: Path | None = None) -> SchemaVersion:
+    """A catalogue entry from a parsed schema (a file's, or one learned from the registry topic)."""
+    where = path or f"{name} v{version} from the schema registry topic"
+    try:
         parse_schema(raw)  # the full check, logical types included
         canonical = to_parsing_canonical_form(raw)
         converters = codec(raw)
         wire_schema = parse_schema(converters.wire_schema)
     except Exception as exc:
-        raise CatalogueError(f"{path}: not a usable Avro schema: {exc}") from exc
+        raise CatalogueError(f"{where}: not a usable Avro schema: {exc}") from exc
     return SchemaVersion(
-        name=path.parent.relative_to(root).as_posix(),
-        version=int(match.group(1)),
-        path=path,
+        name=name,
+        version=version,
+        path=path or Path(f"<registry>/{name}/v{version}.avsc"),
         raw=raw,
         canonical_form=canonical,
         fingerprint=crc64_avro_fingerprint(canonical),
@@ -284,7 +312,8 @@ def _writer_of(data: bytes) -> SchemaVersion:
     if size < HEADER_SIZE:
         raise Truncated(f"message of {size} bytes ends inside the 10-byte header")
     fp = bytes(data[2:HEADER_SIZE])
-    writer = catalogue().by_fingerprint.get(fp)
+    known = catalogue()
+    writer = known.by_fingerprint.get(fp) or known.learned.get(fp)
     if writer is None:
         raise UnknownFingerprint(f"writer schema fingerprint {fp.hex()} is not in the hub's catalogue")
     return writer

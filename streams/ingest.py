@@ -37,6 +37,7 @@ from streams.health import PROBE_EVERY_S, PROBE_TIMEOUT_S, BrokerContact
 from streams.members import Members, topology_members
 from streams.metrics import HubMetrics
 from streams.route import NotAMemberTopic, Routed, route
+from streams.schema_feed import SchemaFeed, unknown_fingerprint
 from topologies.naming import (
     INGEST_GROUP,
     INGEST_PATTERN,
@@ -81,6 +82,7 @@ class Ingest:
         self._maps: AIOKafkaConsumer | None = None  # the reference topic of category maps, no group
         self._maps_checked = 0.0
         self._producer: AIOKafkaProducer | None = None
+        self.schemas = SchemaFeed(settings.kafka)  # writer schemas newer than this release's
         self._last_lag = 0.0
         self._uncommitted: dict[TopicPartition, int] = {}  # next offsets whose writes are acknowledged
         self._last_commit = 0.0
@@ -145,6 +147,7 @@ class Ingest:
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
+        await self.schemas.close()
 
     async def settle(self) -> None:
         """Wait for the batch in flight, then commit everything written so far.
@@ -201,6 +204,16 @@ class Ingest:
         consumer = self._require_consumer()
         first = {tp: records[0].offset for tp, records in batches.items()}
         last = {tp: records[-1].offset for tp, records in batches.items()}
+        if any(unknown_fingerprint(r.value) for records in batches.values() for r in records):
+            # a partner may write with a version newer than this release: registered, it is read
+            try:
+                await self.schemas.catch_up()
+            except (KafkaError, TimeoutError) as exc:
+                log.error("ingest: the schema registry topic could not be read (%r); retrying the batch", exc)
+                for tp, offset in first.items():
+                    consumer.seek(tp, offset)
+                await asyncio.sleep(RETRY_BACKOFF_S)
+                return
         routed = [r for records in batches.values() for r in map(self._route, records) if r is not None]
         try:
             results = await asyncio.gather(*await self._write(routed), return_exceptions=True)

@@ -243,6 +243,10 @@ def apply_cmd(
     click.echo(f"Applied to {settings.bootstrap}:")
     for line in planned.render():
         click.echo(f"  {line}")
+    from streams.schema_feed import SCHEMAS_TOPIC, publish_schemas
+
+    versions = _run(ctx, publish_schemas(settings.kafka))
+    click.echo(f"  {versions} event schema versions on {SCHEMAS_TOPIC}, for workers older than this release")
     if not result.passwords:
         return
     directory = env_dir or settings.state_dir / "credentials"
