@@ -99,11 +99,17 @@ class SchemaFeed:
             await self._consumer.stop()
 
 
-async def publish_schemas(kafka: KafkaConnection) -> int:
+async def publish_schemas(kafka: KafkaConnection) -> int | None:
     """Write this release's event schema versions to the registry topic; how many.
 
     Compacted and keyed by fingerprint, so writing them again changes nothing a reader sees.
+    None when the cluster has no such topic (a topology that does not declare it).
     """
+    from topologies.admin import connect
+
+    async with connect(kafka) as admin:  # metadata without auto-creating the topic
+        if SCHEMAS_TOPIC not in await admin.topics([SCHEMAS_TOPIC], configs=False):
+            return None
     producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka.to_aiokafka_kwargs())
     await producer.start()
     try:

@@ -246,7 +246,10 @@ def apply_cmd(
     from streams.schema_feed import SCHEMAS_TOPIC, publish_schemas
 
     versions = _run(ctx, publish_schemas(settings.kafka))
-    click.echo(f"  {versions} event schema versions on {SCHEMAS_TOPIC}, for workers older than this release")
+    if versions is None:
+        click.echo(f"  {SCHEMAS_TOPIC} is not declared in this topology: schema versions not published")
+    else:
+        click.echo(f"  {versions} event schema versions on {SCHEMAS_TOPIC}, for workers of older releases")
     if not result.passwords:
         return
     directory = env_dir or settings.state_dir / "credentials"
