@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -31,6 +32,8 @@ from topologies.model import Member, MemberStatus, Topology, TopologyError, load
 from topologies.plan import Action, DeleteAcl, DeleteTopic, DeleteUser, Plan, plan
 from topologies.plan_file import desired_digest
 from topologies.validate import validate
+
+log = logging.getLogger(__name__)
 
 
 def checked_topology(settings: HubSettings) -> Topology:
@@ -235,9 +238,19 @@ async def issue_credentials(settings: HubSettings, user: str, password: str | No
 
 async def _ensure(settings: HubSettings, specs_for: Callable[[int], list[TopicSpec]]) -> list[str]:
     async with connect(settings.kafka) as admin:
-        specs = specs_for(await admin.broker_count())
+        brokers = await admin.broker_count()
+        specs = specs_for(brokers)
         present = await admin.topics([s.name for s in specs], configs=False)
-        return await admin.create_topics([s for s in specs if s.name not in present], exist_ok=True)
+        missing = [s for s in specs if s.name not in present]
+        capped = [s for s in missing if s.declared_replication is not None]
+        if capped and brokers > 1:  # one broker is a dev cluster: capped by design
+            log.warning(
+                "topology: creating %d topic(s) with replication %d, not the %d declared: only %d brokers "
+                "are up. Raise it with a partition reassignment once they all are (%s)",
+                len(capped), brokers, max(s.declared_replication or 0 for s in capped), brokers,
+                ", ".join(s.name for s in capped[:3]),
+            )  # fmt: skip
+        return await admin.create_topics(missing, exist_ok=True)
 
 
 async def ensure_hub_topics(settings: HubSettings) -> list[str]:

@@ -28,6 +28,7 @@ class TopicSpec:
     partitions: int
     replication_factor: int
     config: dict[str, str] = field(default_factory=dict)
+    declared_replication: int | None = None  # set when capped to the brokers up (below)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def _spec(name: str, kind: TopicKind, owner: str, plan: TopicPlan, brokers: int 
     config = dict(plan.config)
     if "min.insync.replicas" in config:
         config["min.insync.replicas"] = str(min(int(config["min.insync.replicas"]), rf))
-    return TopicSpec(name, kind, owner, plan.partitions, rf, config)
+    declared = plan.replication_factor if rf < plan.replication_factor else None
+    return TopicSpec(name, kind, owner, plan.partitions, rf, config, declared)
 
 
 def member_topic_specs(topology: Topology, member_id: str, brokers: int | None = None) -> list[TopicSpec]:

@@ -167,17 +167,20 @@ class Plan:
 def _topic_actions(current: ClusterState, desired: DesiredState) -> tuple[list[Action], list[str]]:
     actions: list[Action] = []
     notes: list[str] = []
+    capped: list[TopicSpec] = []
     for name, spec in sorted(desired.topics.items()):
         have = current.topics.get(name)
         if have is None:
             actions.append(CreateTopic(spec))
+            if spec.declared_replication is not None:
+                capped.append(spec)
             continue
         if have.partitions < spec.partitions:
             actions.append(AddPartitions(name, have.partitions, spec.partitions))
         elif have.partitions > spec.partitions:
             notes.append(f"{name} has {have.partitions} partitions, the topology {spec.partitions}: "
                          "Kafka cannot shrink a topic (left as is)")  # fmt: skip
-        if have.replication_factor != spec.replication_factor:
+        if have.replication_factor not in (spec.replication_factor, spec.declared_replication):
             notes.append(f"{name} has replication {have.replication_factor}, the topology "
                          f"{spec.replication_factor}: reassign partitions by hand (left as is)")  # fmt: skip
         keys = sorted(set(spec.config) | set(have.config))
@@ -188,7 +191,20 @@ def _topic_actions(current: ClusterState, desired: DesiredState) -> tuple[list[A
         )
         if changes:
             actions.append(UpdateConfig(name, dict(spec.config), changes))
+    if capped and current.brokers > 1:  # one broker is a dev cluster: capped by design
+        notes.append(capped_note(capped, current.brokers))
     return actions, notes
+
+
+def capped_note(capped: list[TopicSpec], brokers: int) -> str:
+    """Why new topics get fewer replicas than declared, and what to do (a broker is down)."""
+    declared = max(s.declared_replication or 0 for s in capped)
+    names = ", ".join(s.name for s in capped[:3]) + (", ..." if len(capped) > 3 else "")
+    return (
+        f"{len(capped)} new topic(s) would get replication {brokers}, not the {declared} declared: only "
+        f"{brokers} brokers are up, and Kafka never raises a topic's replication by itself. Start the "
+        f"missing broker(s) and plan again before applying ({names})"
+    )
 
 
 def _deletes(current: ClusterState, desired: DesiredState) -> list[Action]:

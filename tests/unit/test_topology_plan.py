@@ -231,3 +231,19 @@ def test_replication_is_capped_to_the_brokers() -> None:
     assert (one.replication_factor, one.config["min.insync.replicas"]) == (1, "1")
     assert (three.replication_factor, three.config["min.insync.replicas"]) == (3, "2")
     assert declared.replication_factor == 3
+
+
+def test_a_broker_down_is_said_not_silently_capped() -> None:
+    """Found by issue 13's cluster row: with one broker of three down, apply created topics with
+    replication 2 and said nothing. Now the plan says so; a dev cluster of one broker stays quiet,
+    and a topic created with 3 is not reported as differing from the topology while one is down."""
+    t = load_topology(FIXTURES / "before")
+    empty = ClusterState(brokers=2, topics={}, acls=frozenset(), users=frozenset())
+    down = plan(empty, desired_state(t, brokers=2))
+    (note,) = [n for n in down.notes if "not the 3 declared" in n]
+    assert "would get replication 2" in note and "only 2 brokers are up" in note
+    dev = plan(replace(empty, brokers=1), desired_state(t, brokers=1))
+    assert not [n for n in dev.notes if "declared" in n]
+    whole = cluster_from(desired_state(t, brokers=3))
+    again = plan(replace(whole, brokers=2), desired_state(t, brokers=2))
+    assert not [n for n in again.notes if "replication" in n], again.notes
