@@ -164,9 +164,9 @@ class FoldStage:
         return sent
 
     def _reach(self, view: str, key: str, join: Join, view_keys: set[str], again: bool = False) -> None:
-        """Note (in the table) the view keys a join key sends to for the first time.
+        """Note (in the table) the view keys a join key sends to that it had not noted yet.
 
-        ``again``: write them even if this worker knew them (its local store can be ahead of
+        ``again``: write them even if this worker had them (its local store can be ahead of
         the changelog another worker would restore from).
         """
         if view_keys - join.touched or (again and view_keys):

@@ -38,13 +38,12 @@ class SchemaFeed:
     def __init__(self, kafka: KafkaConnection) -> None:
         self.kafka = kafka
         self._consumer: AIOKafkaConsumer | None = None
-        self.learned = 0
 
     async def catch_up(self) -> int:
         """Read the topic to its current end; how many versions were learned.
 
-        Raises aiokafka's KafkaError (or TimeoutError) when the topic cannot be read: the caller retries
-        rather than dead-letter events it might have read. A topic that does not exist (a
+        Raises aiokafka's KafkaError (or TimeoutError) when the topic cannot be read: the caller
+        retries rather than dead-letter events it might have read. A topic that does not exist (a
         cluster whose topology was never applied by a release that writes it) has nothing to teach.
         """
         consumer = await self._assigned()
@@ -59,7 +58,6 @@ class SchemaFeed:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for rec in records:
                     learned += self._learn(rec.key, rec.value, rec.offset)
-        self.learned += learned
         return learned
 
     def _learn(self, key: bytes | None, value: bytes | None, offset: int) -> int:
@@ -120,4 +118,3 @@ async def publish_schemas(kafka: KafkaConnection) -> int | None:
     finally:
         await producer.stop()
     return len(records)
-
