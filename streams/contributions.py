@@ -22,6 +22,7 @@ every view key's contributions in one partition, in order, whichever way they we
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -175,7 +176,7 @@ def _wire(c: Contribution) -> dict[str, Any]:
 
 def _unwire(obj: dict[str, Any]) -> Contribution:
     view = obj["v"]
-    return Contribution(view, obj["k"], obj["c"], int(obj["r"]), decode_part(view, obj["p"]))
+    return Contribution(view, _i(obj["k"]), _i(obj["c"]), int(obj["r"]), decode_part(view, obj["p"]))
 
 
 # -- packs: what stage one sends ----------------------------------------------------------------
@@ -297,51 +298,69 @@ def encode_part(view: str, part: Part | None) -> Any:
     return [part.accepted, part.duplicates, [list(kv) for kv in part.rejected], newest]
 
 
+def _i(text: str) -> str:
+    """One shared copy of a name, member, month or key that many parts repeat.
+
+    Stage two holds every live part in memory; json gives each its own copies of the same few
+    strings, which was most of the worker's heap per order (docs/benchmarks.md, "Memory").
+    """
+    return sys.intern(text)
+
+
+@lru_cache(maxsize=1 << 14, typed=True)
+def _d(text: str) -> Decimal:
+    """One shared Decimal for an amount many parts repeat (zeros, common prices): see :func:`_i`."""
+    return Decimal(text)
+
+
 def decode_part(view: str, data: Any) -> Part | None:
     """Inverse of :func:`encode_part` for a part of ``view``."""
     if data is None:
         return None
     if view == "category-spend":
         name, member, month, supplier, total = data
-        return SpendPart(name=name, member=member, month=month, supplier_key=supplier, total=Decimal(total))
+        return SpendPart(
+            name=_i(name), member=_i(member), month=_i(month), supplier_key=_i(supplier), total=_d(total)
+        )
     if view == "supplier-exposure" and isinstance(data, dict):
         if "status" in data:
             at = datetime.fromisoformat(data["at"])
-            return StatusPart(data["name"], data["status"], at, data["previous"])
-        return Standing(data["c"], Decimal(data["s"]), tuple(data["a"]))
+            return StatusPart(_i(data["name"]), data["status"], at, data["previous"])
+        return Standing(_i(data["c"]), _d(data["s"]), tuple(_i(a) for a in data["a"]))
     if view == "supplier-exposure":
         member, name, published, orders, contracts, categories, *contract = data
         entity_id, end = contract if contract else ("", None)  # parts sent before alerts had 6
         return ExposurePart(
-            member=member,
-            name=name,
+            member=_i(member),
+            name=_i(name),
             published_at=datetime.fromisoformat(published),
-            order_total=Decimal(orders),
-            contract_value=Decimal(contracts),
-            categories=frozenset(categories),
+            order_total=_d(orders),
+            contract_value=_d(contracts),
+            categories=frozenset(_i(c) for c in categories),
             entity_id=entity_id,
             end_date=date.fromisoformat(end) if end else None,
         )
     if view == "contract-pipeline":
         name, member, entity, supplier, end, extent, value = data
         return PipelineRow(
-            name=name,
-            member_id=member,
+            name=_i(name),
+            member_id=_i(member),
             entity_id=entity,
-            supplier_key=supplier,
+            supplier_key=_i(supplier),
             end_date=date.fromisoformat(end),
             max_extent_date=date.fromisoformat(extent) if extent else None,
-            value=Decimal(value),
+            value=_d(value),
         )
     if view == "price-benchmark":
         member, prices = data
-        return PricePart(member=member, prices=tuple(Decimal(p) for p in prices))
+        return PricePart(member=_i(member), prices=tuple(_d(p) for p in prices))
     if view == DIVERSITY:
         name, members = data
-        return DiversityPart(name, tuple(MemberSplit(m, *(Decimal(x) for x in xs)) for m, *xs in members))
+        splits = tuple(MemberSplit(_i(m), *(_d(x) for x in xs)) for m, *xs in members)
+        return DiversityPart(_i(name), splits)
     if view == COVERAGE:
         name, member, total, on, framework, ref = data
-        return CoveragePart(name, member, Decimal(total), Decimal(on), Decimal(framework), ref)
+        return CoveragePart(_i(name), _i(member), _d(total), _d(on), _d(framework), _i(ref))
     if view in JOINS:
         return _join_part(data)
     if view == ACTIVITY:
@@ -359,15 +378,15 @@ def _join_part(data: list[Any]) -> JoinPart:
     kind, *rest = data
     if kind == "o":
         member, lines = rest
-        return OrderLink(member, tuple((c, n, Decimal(t)) for c, n, t in lines))
+        return OrderLink(_i(member), tuple((_i(c), _i(n), _d(t)) for c, n, t in lines))
     if kind == "s":
         member, sme, vcse = rest
-        return SupplierFlags(member, sme, vcse)
+        return SupplierFlags(_i(member), sme, vcse)
     if kind == "c":
-        return ContractLink(rest[0])
+        return ContractLink(_i(rest[0]))
     if kind == "g":
         supplier, total = rest
-        return CategoryLink(supplier, None if total is None else Decimal(total))
+        return CategoryLink(_i(supplier), None if total is None else _d(total))
     raise ContributionError(f"unknown join part {kind!r}")
 
 

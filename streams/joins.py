@@ -44,7 +44,7 @@ TOUCHED = "#touched"  # the contributor name of a join key's touched categories 
 Flag = Literal["true", "false", "unknown"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderLink:
     """A live order's lines under a join key: (category, category name, line totals) by category."""
 
@@ -52,7 +52,7 @@ class OrderLink:
     lines: tuple[tuple[str, str, Decimal], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SupplierFlags:
     """What one member's active supplier record says of the supplier (None: it does not say)."""
 
@@ -61,7 +61,7 @@ class SupplierFlags:
     vcse: bool | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContractLink:
     """A contract's current state exists (any status); its framework ("" for none)."""
 

@@ -22,7 +22,7 @@ ALTERNATIVES = 5
 SHARE_PLACES = Decimal("0.0001")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CategoryLink:
     """A live order's line totals in one category with its supplier (``total`` None: a live contract)."""
 

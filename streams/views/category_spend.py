@@ -19,7 +19,7 @@ from streams.views.tally import CountedSums, Multiset
 VIEW = "category-spend"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpendPart:
     """One live order's spend in one category."""
 

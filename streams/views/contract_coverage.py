@@ -21,7 +21,7 @@ MEMBER_FIELDS = ("total_net", "on_contract_net", "framework_net")
 VIEW = "contract-coverage"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoveragePart:
     """Spend of one member in one category: off contract, or under one contract."""
 

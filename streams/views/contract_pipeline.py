@@ -20,7 +20,7 @@ VIEW = "contract-pipeline"
 BUCKETS = ("past_end", "within_6m", "6_to_12m", "12_to_24m")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PipelineRow:
     """One live contract in the pipeline of its category."""
 

@@ -60,11 +60,11 @@ class PartIndex(Generic[P]):
     ) -> None:
         self.parts_of = parts_of
         self.aggregate = aggregate
-        self.parts: dict[str, dict[bytes, P]] = {}
+        self.parts: dict[str, dict[str, P]] = {}
         self.aggregates: dict[str, Aggregate[P]] = {}
         self.cache: dict[str, Item | None] = {}
 
-    def replace(self, contributor: bytes, old: dict[str, P], new: dict[str, P]) -> set[str]:
+    def replace(self, contributor: str, old: dict[str, P], new: dict[str, P]) -> set[str]:
         """Swap a contributor's parts; return the view keys whose item may have changed.
 
         The aggregates lose the part the index actually held, so they always match ``parts``.
@@ -146,13 +146,13 @@ class ViewIndex:
         }
         # what each entity contributes now, per part index in _indexes order (what to
         # remove when it changes); entities contributing nothing (suppliers) are not kept
-        self._contributions: dict[bytes, tuple[dict[str, Any], ...]] = {}
-        self._activity_parts: dict[bytes, ActivityPart] = {}
+        self._contributions: dict[str, tuple[dict[str, Any], ...]] = {}
+        self._activity_parts: dict[str, ActivityPart] = {}
         self._activity_states: Counter[str] = Counter()  # states counting towards each member
 
     # -- updates -------------------------------------------------------------------------
 
-    def set_entity(self, key: bytes, current: Current) -> None:
+    def set_entity(self, key: str, current: Current) -> None:
         """Make ``current`` the state entity ``key`` contributes (replacing its previous one)."""
         old = self._contributions.get(key)
         new = tuple(index.parts_of(current) for index in self._indexes.values())
@@ -166,7 +166,7 @@ class ViewIndex:
         elif old is not None:
             del self._contributions[key]
 
-    def set_activity(self, key: bytes, member: str, part: ActivityPart) -> None:
+    def set_activity(self, key: str, member: str, part: ActivityPart) -> None:
         """Make ``part`` what state ``key`` contributes to ``member``'s activity."""
         old = self._activity_parts.get(key)
         if old == part:
@@ -177,7 +177,7 @@ class ViewIndex:
         self.activity.setdefault(member, ActivityTotals()).replace(old, part)
         self.dirty["member-activity"].add(member)
 
-    def withdraw_activity(self, key: bytes, member: str) -> None:
+    def withdraw_activity(self, key: str, member: str) -> None:
         """State ``key`` no longer counts towards ``member`` (a purge); the last one takes the item."""
         old = self._activity_parts.pop(key, None)
         if old is None:
@@ -199,13 +199,13 @@ class ViewIndex:
         if view == "member-activity":
             # a state counts towards its member until it is purged
             if new is None:
-                self.withdraw_activity(contributor.encode(), key)
+                self.withdraw_activity(contributor, key)
             else:
-                self.set_activity(contributor.encode(), key, new)
+                self.set_activity(contributor, key, new)
             return
         index = self._index(view)
         self.dirty[view] |= index.replace(
-            contributor.encode(), {key: old} if old is not None else {}, {key: new} if new is not None else {}
+            contributor, {key: old} if old is not None else {}, {key: new} if new is not None else {}
         )
 
     def clear(self) -> None:

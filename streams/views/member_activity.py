@@ -18,7 +18,7 @@ from streams.views.render import timestamp
 VIEW = "member-activity"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActivityPart:
     """The counts one state contributes to its member."""
 

@@ -20,7 +20,7 @@ from streams.views.tally import SortedValues
 VIEW = "price-benchmark"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PricePart:
     """The unit prices one live order's lines give for one benchmark key."""
 

@@ -20,7 +20,7 @@ MEMBER_FIELDS = ("total_net", "sme_net", "vcse_net")
 VIEW = "supplier-diversity"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberSplit:
     """One member's spend with one supplier in one category, by the supplier's facts."""
 
@@ -32,7 +32,7 @@ class MemberSplit:
     vcse_unknown: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DiversityPart:
     """One supplier's spend in one category (the category's display name beside it)."""
 

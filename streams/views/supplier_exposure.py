@@ -21,7 +21,7 @@ from streams.views.tally import Multiset
 VIEW = "supplier-exposure"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExposurePart:
     """One live order's or live contract's exposure to its supplier."""
 
@@ -35,7 +35,7 @@ class ExposurePart:
     end_date: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     """A supplier's place in one category (sent by ``streams/standings.py``).
 

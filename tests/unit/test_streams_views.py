@@ -239,7 +239,7 @@ def test_member_activity_replaces_parts_and_keeps_the_newest_time() -> None:
 
 def test_index_replaces_an_entitys_contribution() -> None:
     index = ViewIndex()
-    key = b'["kent-police","purchase-order","PO-1"]'
+    key = '["kent-police","purchase-order","PO-1"]'
     index.set_entity(key, po("kent-police", "PO-1", [line("ppe", "10.00", "10")]))
     assert index.take_dirty()["category-spend"] == {"ppe"}
     index.set_entity(key, po("kent-police", "PO-1", [line("fleet", "20.00", "20")]))
@@ -256,8 +256,8 @@ def test_index_replaces_an_entitys_contribution() -> None:
 
 def test_index_clear_keeps_served_keys_dirty_for_tombstones() -> None:
     index = ViewIndex()
-    index.set_entity(b"k", po("kent-police", "PO-1", [line("ppe", "10.00", "10")]))
-    index.set_activity(b"k", "kent-police", ActivityPart(accepted=1, newest=T0))
+    index.set_entity("k", po("kent-police", "PO-1", [line("ppe", "10.00", "10")]))
+    index.set_activity("k", "kent-police", ActivityPart(accepted=1, newest=T0))
     index.take_dirty()
     index.clear()
     dirty = index.take_dirty()
@@ -271,12 +271,12 @@ def test_index_clear_keeps_served_keys_dirty_for_tombstones() -> None:
 
 def _items() -> list[tuple[str, dict[str, object]]]:
     index = ViewIndex()
-    index.set_entity(b"a", po("kent-police", "PO-1", [line("ppe", "10.00", "10"), line("ppe", "2.00", "2")]))
-    index.set_entity(b"b", contract("essex-police", "C-1", date(2027, 1, 1), extent=date(2028, 1, 1)))
-    index.set_entity(b"c", contract("kent-police", "C-2", date(2026, 12, 1)))
-    index.set_activity(b"a", "kent-police", ActivityPart(accepted=3, duplicates=1, newest=T0))
-    index.set_activity(b"r", "kent-police", ActivityPart(rejected=(("decode", 1),)))
-    index.set_activity(b"z", "essex-police", ActivityPart(rejected=(("tenant", 1),)))
+    index.set_entity("a", po("kent-police", "PO-1", [line("ppe", "10.00", "10"), line("ppe", "2.00", "2")]))
+    index.set_entity("b", contract("essex-police", "C-1", date(2027, 1, 1), extent=date(2028, 1, 1)))
+    index.set_entity("c", contract("kent-police", "C-2", date(2026, 12, 1)))
+    index.set_activity("a", "kent-police", ActivityPart(accepted=3, duplicates=1, newest=T0))
+    index.set_activity("r", "kent-police", ActivityPart(rejected=(("decode", 1),)))
+    index.set_activity("z", "essex-police", ActivityPart(rejected=(("tenant", 1),)))
     as_of = date(2026, 8, 31)
     return [(view, item) for view in index.dirty for item in index.items(view, as_of)]
 
