@@ -302,9 +302,10 @@ def _i(text: str) -> str:
     """One shared copy of a name, member, month or key that many parts repeat.
 
     Stage two holds every live part in memory; json gives each its own copies of the same few
-    strings, which was most of the worker's heap per order (docs/benchmarks.md, "Memory").
+    strings, which was most of the worker's heap per order (docs/benchmarks.md, "Memory per
+    order"). Anything but a str is passed through as it came, as before.
     """
-    return sys.intern(text)
+    return sys.intern(text) if type(text) is str else text
 
 
 @lru_cache(maxsize=1 << 14, typed=True)
