@@ -7,9 +7,9 @@ before v2: without help that worker dead-letters every v2 order as ``decode``.
 
 So ``topology apply`` writes the catalogue of the release that runs it to the compacted
 reference topic ``bluelight.ref.schemas.v1``, one record per version, keyed by its fingerprint.
-A worker that meets a fingerprint it does not know reads the
-topic to its end (``streams/schema_feed.py``) and learns the version if it is there and names an
-event family it knows; it then reads the message with that writer and its own latest version as
+A worker that meets a fingerprint it does not know reads the topic to its end
+(``streams/schema_feed.py``) and learns the version if it is there and names an event family it
+knows; it then reads the message with that writer and its own latest version as
 the reader (Avro schema resolution: the fields it does not know are skipped). A fingerprint the
 topic does not have is still a ``decode`` rejection, as before.
 """

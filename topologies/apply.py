@@ -29,7 +29,7 @@ from topologies.desired import (
     member_topic_specs,
 )
 from topologies.model import Member, MemberStatus, Topology, TopologyError, load_topology, write_members
-from topologies.plan import Action, DeleteAcl, DeleteTopic, DeleteUser, Plan, plan
+from topologies.plan import Action, DeleteAcl, DeleteTopic, DeleteUser, Plan, capped_note, plan
 from topologies.plan_file import desired_digest
 from topologies.validate import validate
 
@@ -244,12 +244,8 @@ async def _ensure(settings: HubSettings, specs_for: Callable[[int], list[TopicSp
         missing = [s for s in specs if s.name not in present]
         capped = [s for s in missing if s.declared_replication is not None]
         if capped and brokers > 1:  # one broker is a dev cluster: capped by design
-            log.warning(
-                "topology: creating %d topic(s) with replication %d, not the %d declared: only %d brokers "
-                "are up. Raise it with a partition reassignment once they all are (%s)",
-                len(capped), brokers, max(s.declared_replication or 0 for s in capped), brokers,
-                ", ".join(s.name for s in capped[:3]),
-            )  # fmt: skip
+            remedy = "Raise it with a partition reassignment once they all are"
+            log.warning("topology: %s", capped_note(capped, brokers, remedy, verb="created with"))
         return await admin.create_topics(missing, exist_ok=True)
 
 

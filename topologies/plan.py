@@ -192,18 +192,19 @@ def _topic_actions(current: ClusterState, desired: DesiredState) -> tuple[list[A
         if changes:
             actions.append(UpdateConfig(name, dict(spec.config), changes))
     if capped and current.brokers > 1:  # one broker is a dev cluster: capped by design
-        notes.append(capped_note(capped, current.brokers))
+        remedy = "Start the missing broker(s) and plan again before applying"
+        notes.append(capped_note(capped, current.brokers, remedy))
     return actions, notes
 
 
-def capped_note(capped: list[TopicSpec], brokers: int) -> str:
-    """Why new topics get fewer replicas than declared, and what to do (a broker is down)."""
+def capped_note(capped: list[TopicSpec], brokers: int, remedy: str, verb: str = "would get") -> str:
+    """Why new topics get fewer replicas than declared (a broker is down), and ``remedy``."""
     declared = max(s.declared_replication or 0 for s in capped)
     names = ", ".join(s.name for s in capped[:3]) + (", ..." if len(capped) > 3 else "")
     return (
-        f"{len(capped)} new topic(s) would get replication {brokers}, not the {declared} declared: only "
-        f"{brokers} brokers are up, and Kafka never raises a topic's replication by itself. Start the "
-        f"missing broker(s) and plan again before applying ({names})"
+        f"{len(capped)} new topic(s) {verb} replication {brokers}, not the {declared} declared: only "
+        f"{brokers} brokers are up, and Kafka never raises a topic's replication by itself. {remedy} "
+        f"({names})"
     )
 
 
