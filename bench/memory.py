@@ -2,7 +2,7 @@
 
 Run by hand (not a test), from the repo root; no broker needed:
 
-    .venv/bin/python -m bench.heap --orders 20000
+    .venv/bin/python -m bench.memory --orders 20000
 
 A worker's tables are RocksDB stores, outside the Python heap, but stage two keeps every live
 part in Python as well (the view index's aggregates and parts, the joins' links), so a worker's
@@ -120,7 +120,7 @@ def main() -> None:
     ):
         records = canonical_records(inputs)
         raw = sum(len(r) for r in records)
-        with tempfile.TemporaryDirectory(prefix="bench-heap-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
             held = held_bytes(records, Path(tmp))
         rows.append((name, len(records), raw, held))
         print(f"{name}: {len(records):,} records, held {held / len(records):,.0f} B/record")
